@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables, each read once into config.
+const (
+	envDatabaseURL  = "DATABASE_URL"
+	envData         = "CITYBOT_DATA"
+	envMeiliURL     = "MEILI_URL"
+	envMeiliKey     = "MEILI_API_KEY"
+	envMeiliIndex   = "CITYBOT_MEILI_INDEX"
+	envEmbedURL     = "CITYBOT_EMBED_URL"
+	envEmbedModel   = "CITYBOT_EMBED_MODEL"
+	envEmbedKey     = "CITYBOT_EMBED_API_KEY"
+	envGlossaryDir  = "CITYBOT_GLOSSARY_DIR"
+	envFetchTimeout = "CITYBOT_FETCH_TIMEOUT"
+	envMaxPageBytes = "CITYBOT_MAX_PAGE_BYTES"
+	envWorkers      = "CITYBOT_WORKERS"
+	envLogLevel     = "CITYBOT_LOG_LEVEL"
+)
+
+// config is everything citybot reads from its environment and common flags.
+type config struct {
+	DatabaseURL  string
+	DataDir      string
+	MeiliURL     string
+	MeiliKey     string
+	MeiliIndex   string
+	EmbedURL     string
+	EmbedModel   string
+	EmbedKey     string
+	GlossaryDir  string
+	FetchTimeout time.Duration
+	MaxPageBytes int64
+	Workers      int
+	LogLevel     string
+}
+
+// loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
+func loadConfig(getenv func(string) string) (config, error) {
+	get := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		if f := getenv(key + "_FILE"); f != "" {
+			if b, err := os.ReadFile(f); err == nil {
+				return strings.TrimSpace(string(b))
+			}
+		}
+		return def
+	}
+	c := config{
+		DatabaseURL: get(envDatabaseURL, ""),
+		DataDir:     get(envData, "./var"),
+		MeiliURL:    get(envMeiliURL, ""),
+		MeiliKey:    get(envMeiliKey, ""),
+		MeiliIndex:  get(envMeiliIndex, "citybot_chunks"),
+		EmbedURL:    get(envEmbedURL, ""),
+		EmbedModel:  get(envEmbedModel, ""),
+		EmbedKey:    get(envEmbedKey, ""),
+		GlossaryDir: get(envGlossaryDir, ""),
+		LogLevel:    get(envLogLevel, "info"),
+	}
+	var err error
+	if c.FetchTimeout, err = time.ParseDuration(get(envFetchTimeout, "20s")); err != nil || c.FetchTimeout <= 0 {
+		return c, fmt.Errorf("%s: want a duration such as 20s", envFetchTimeout)
+	}
+	if c.MaxPageBytes, err = strconv.ParseInt(get(envMaxPageBytes, "5242880"), 10, 64); err != nil || c.MaxPageBytes <= 0 {
+		return c, fmt.Errorf("%s: want a positive number of bytes", envMaxPageBytes)
+	}
+	if c.Workers, err = strconv.Atoi(get(envWorkers, "4")); err != nil || c.Workers <= 0 {
+		return c, fmt.Errorf("%s: want a positive number", envWorkers)
+	}
+	if c.EmbedURL != "" && c.EmbedModel == "" {
+		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
+	}
+	return c, nil
+}
+
+// print writes the configuration with secrets redacted.
+func (c config) print(w io.Writer) {
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "(set)"
+	}
+	fmt.Fprintf(w, "%s=%s\n", envDatabaseURL, redactURL(c.DatabaseURL))
+	fmt.Fprintf(w, "%s=%s\n", envData, c.DataDir)
+	fmt.Fprintf(w, "%s=%s\n", envMeiliURL, c.MeiliURL)
+	fmt.Fprintf(w, "%s=%s\n", envMeiliKey, redact(c.MeiliKey))
+	fmt.Fprintf(w, "%s=%s\n", envMeiliIndex, c.MeiliIndex)
+	fmt.Fprintf(w, "%s=%s\n", envEmbedURL, c.EmbedURL)
+	fmt.Fprintf(w, "%s=%s\n", envEmbedModel, c.EmbedModel)
+	fmt.Fprintf(w, "%s=%s\n", envEmbedKey, redact(c.EmbedKey))
+	fmt.Fprintf(w, "%s=%s\n", envGlossaryDir, c.GlossaryDir)
+	fmt.Fprintf(w, "%s=%s\n", envFetchTimeout, c.FetchTimeout)
+	fmt.Fprintf(w, "%s=%d\n", envMaxPageBytes, c.MaxPageBytes)
+	fmt.Fprintf(w, "%s=%d\n", envWorkers, c.Workers)
+	fmt.Fprintf(w, "%s=%s\n", envLogLevel, c.LogLevel)
+}
+
+// redactURL hides the password of a database URL.
+func redactURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	cred := u[scheme+3 : at]
+	if i := strings.Index(cred, ":"); i >= 0 {
+		return u[:scheme+3] + cred[:i] + ":xxxxx" + u[at:]
+	}
+	return u
+}
+
+// newFlags returns a flag set that prints its usage to stderr and does not exit.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: citybot %s\n\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/knowledge"
+)
+
+// command is one subcommand of citybot.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what a subcommand gets: its streams and the configuration, read once.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	cfg            config
+	log            *slog.Logger
+}
+
+func commands() []command {
+	return []command{
+		{"migrate", "apply pending database migrations", cmdMigrate},
+		{"ingest", "read the city's pages into the knowledge base", cmdIngest},
+		{"ask", "show the passages retrieval finds for a question", cmdAsk},
+		{"eval", "measure retrieval on a question set", cmdEval},
+		{"bench", "measure ingest and retrieval speed, on the sample site or a synthetic corpus", cmdBench},
+		{"config", "print the configuration, secrets redacted", cmdConfig},
+	}
+}
+
+// errUsage marks a command line error whose usage text was already printed.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "citybot: config:", err)
+		return 2
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, log: newLogger(stderr, cfg.LogLevel)}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, e, args[1:])
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		}
+		fmt.Fprintf(stderr, "citybot %s: %v\n", c.name, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "citybot: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: citybot <command> [flags]  (citybot <command> --help for its flags)")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// parse parses flags, turning a parse error into errUsage (the flag package printed it).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// openIndex opens the database and the knowledge index over it as configured.
+func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, error) {
+	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := newIndex(ctx, e, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, ix, nil
+}
+
+func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, error) {
+	var extra *os.Root
+	var g *knowledge.Glossary
+	var err error
+	if e.cfg.GlossaryDir != "" {
+		if extra, err = os.OpenRoot(e.cfg.GlossaryDir); err != nil {
+			return nil, fmt.Errorf("glossary directory: %w", err)
+		}
+		defer extra.Close()
+		g, err = knowledge.LoadGlossary(extra.FS())
+	} else {
+		g, err = knowledge.LoadGlossary(nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var emb knowledge.Embedder = knowledge.NewHashEmbedder(0)
+	if e.cfg.EmbedURL != "" {
+		if emb, err = knowledge.NewOpenAIEmbedder(ctx, e.cfg.EmbedURL, e.cfg.EmbedModel, e.cfg.EmbedKey); err != nil {
+			return nil, err
+		}
+	}
+	var meili *knowledge.Meili
+	if e.cfg.MeiliURL != "" {
+		if meili, err = knowledge.NewMeili(ctx, e.cfg.MeiliURL, e.cfg.MeiliKey, e.cfg.MeiliIndex, g); err != nil {
+			return nil, err
+		}
+	}
+	return knowledge.NewIndex(ctx, db.Pool, emb, g, meili, e.log)
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("migrate", "migrate", e.stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var names []string
+	rows, err := db.Pool.Query(ctx, "SELECT name FROM schema_migrations ORDER BY name")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		names = append(names, n)
+	}
+	fmt.Fprintf(e.stdout, "schema up to date: %s\n", strings.Join(names, ", "))
+	return rows.Err()
+}
+
+func cmdConfig(_ context.Context, e *env, args []string) error {
+	fs := newFlags("config", "config", e.stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	e.cfg.print(e.stdout)
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package database opens citybot's store of record, PostgreSQL with pgvector: a server named by
+// DATABASE_URL, or a private cluster under the data directory, migrated to the newest schema.
+package database
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
+
+	"github.com/citybot-project/citybot/migrations"
+)
+
+// Options say where the database is.
+type Options struct {
+	URL     string // DATABASE_URL; empty starts the embedded cluster
+	DataDir string // where the embedded cluster lives
+	MaxConn int32  // pool size; 0 takes pgx's default
+	Log     *slog.Logger
+}
+
+// DB is an open, migrated database.
+type DB struct {
+	Pool    *pgxpool.Pool
+	cluster *Cluster
+}
+
+// Open connects (starting the embedded cluster when no URL is given), applies pending migrations,
+// and returns a pool whose connections know pgvector's types.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	db := &DB{}
+	url := o.URL
+	if url == "" {
+		c, err := StartCluster(ctx, o.DataDir, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		db.cluster = c
+		url = c.URL()
+	}
+	if err := migrateURL(ctx, url, o.Log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	if o.MaxConn > 0 {
+		cfg.MaxConns = o.MaxConn
+	}
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		return pgxvec.RegisterTypes(ctx, conn)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db.Pool = pool
+	return db, nil
+}
+
+// Close closes the pool and stops the embedded cluster if this process was its last user.
+func (db *DB) Close() {
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	if db.cluster != nil {
+		db.cluster.Stop()
+	}
+}
+
+// migrationLock is the advisory lock key that serialises concurrent migrators.
+const migrationLock = 0x636974796 // "city"
+
+func migrateURL(ctx context.Context, url string, log *slog.Logger) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to database: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = Migrate(ctx, conn, migrations.FS, log)
+	return err
+}
+
+// Migrate applies the files of fsys not yet recorded in schema_migrations, in name order, each in
+// its own transaction, and returns the names it applied.
+func Migrate(ctx context.Context, conn *pgx.Conn, fsys fs.FS, log *slog.Logger) ([]string, error) {
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var applied []string
+	for _, name := range names {
+		var done bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)", name).Scan(&done); err != nil {
+			return applied, fmt.Errorf("check migration %s: %w", name, err)
+		}
+		if done {
+			continue
+		}
+		sql, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return applied, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1)", name)
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply migration %s: %w", name, err)
+		}
+		log.Info("applied migration", "name", strings.TrimSuffix(name, ".sql"))
+		applied = append(applied, name)
+	}
+	return applied, nil
+}

@@ -1,0 +1,58 @@
+package knowledge
+
+import "strings"
+
+// maxChunkChars bounds a chunk: long enough for a whole fee table or list of documents, short
+// enough that a hit points at the part of the page that answers.
+const maxChunkChars = 1500
+
+// chunk groups blocks into sections along the heading structure. Each chunk carries its heading
+// path, starting with the page title; a section longer than maxChunkChars is split between blocks
+// (and a single huge block between lines), never inside a list item or table row.
+func chunk(title string, bs []block) []Chunk {
+	var out []Chunk
+	path := []string{title}
+	levels := []int{1}
+	var body []string
+	size := 0
+	emit := func() {
+		if len(body) > 0 {
+			out = append(out, Chunk{Headings: append([]string(nil), path...), Text: strings.Join(body, "\n")})
+		}
+		body, size = nil, 0
+	}
+	add := func(t string) {
+		if size > 0 && size+len(t) > maxChunkChars {
+			emit()
+		}
+		body = append(body, t)
+		size += len(t) + 1
+	}
+	for _, b := range bs {
+		if b.level == 0 {
+			if len(b.text) <= maxChunkChars {
+				add(b.text)
+				continue
+			}
+			for _, line := range strings.Split(b.text, "\n") {
+				add(line)
+			}
+			continue
+		}
+		emit()
+		if b.level == 1 {
+			// The page title is the path's root already.
+			if b.text != title {
+				path, levels = []string{b.text}, []int{1}
+			}
+			continue
+		}
+		for len(levels) > 1 && levels[len(levels)-1] >= b.level {
+			path, levels = path[:len(path)-1], levels[:len(levels)-1]
+		}
+		path = append(path, b.text)
+		levels = append(levels, b.level)
+	}
+	emit()
+	return out
+}

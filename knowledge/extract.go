@@ -1,0 +1,405 @@
+package knowledge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Page is one extracted web page: its main content in chunks along the heading structure, with
+// the metadata retrieval and answers need.
+type Page struct {
+	URL         string // canonical URL
+	Title       string
+	Lang        string
+	Description string
+	Modified    time.Time         // zero when unknown
+	Alternates  map[string]string // hreflang -> URL
+	Chunks      []Chunk
+	Links       []string // absolute links found anywhere on the page, for crawling
+	Hash        string
+}
+
+// Chunk is a section of a page with the headings above it.
+type Chunk struct {
+	Headings []string // page title › h2 › h3
+	Text     string
+}
+
+// errNoContent marks a page with no main text left after boilerplate is removed.
+var errNoContent = errors.New("no main content")
+
+// boilerplate is what the sample site (and most city sites) repeat on every page around the
+// content: none of it may reach the index.
+const boilerplate = `script, style, noscript, template, iframe, svg, nav, header, footer, aside, form, button,
+	[role=navigation], [role=banner], [role=contentinfo], [role=search], [aria-hidden=true], [hidden],
+	.cookie-banner, .cookie, #cookie-banner, .breadcrumb, .breadcrumbs, .skip-link, .skiplink, .sr-only-focusable`
+
+// Extract parses an HTML document fetched from pageURL. contentType is the HTTP header (may be
+// empty) and is only a hint for the charset.
+func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
+	r, err := decodeHTML(raw, contentType)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := goquery.NewDocumentFromReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse HTML: %w", err)
+	}
+	p := &Page{Alternates: map[string]string{}}
+	p.URL = pageURL.String()
+	if href, ok := doc.Find(`link[rel="canonical"]`).First().Attr("href"); ok {
+		if u := resolve(pageURL, href); u != "" {
+			p.URL = u
+		}
+	}
+	p.Lang = strings.ToLower(strings.TrimSpace(doc.Find("html").AttrOr("lang", "")))
+	if p.Lang == "" {
+		p.Lang = "de"
+	}
+	p.Description = clean(doc.Find(`meta[name="description"]`).AttrOr("content", ""))
+	p.Modified = pageModified(doc)
+	doc.Find(`link[rel="alternate"][hreflang]`).Each(func(_ int, s *goquery.Selection) {
+		if u := resolve(pageURL, s.AttrOr("href", "")); u != "" {
+			p.Alternates[strings.ToLower(s.AttrOr("hreflang", ""))] = u
+		}
+	})
+	doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
+		if u := resolve(pageURL, s.AttrOr("href", "")); u != "" {
+			p.Links = append(p.Links, u)
+		}
+	})
+
+	root := mainContent(doc)
+	root.Find(boilerplate).Remove()
+	h1 := clean(root.Find("h1").First().Text())
+	p.Title = h1
+	if p.Title == "" {
+		p.Title = siteTitle(doc.Find("title").First().Text())
+	}
+	if p.Title == "" {
+		p.Title = p.URL
+	}
+	p.Chunks = chunk(p.Title, blocks(root))
+	if len(p.Chunks) == 0 {
+		return nil, errNoContent
+	}
+	p.Hash = p.hash()
+	return p, nil
+}
+
+// decodeHTML returns the document as UTF-8. Bytes that are valid UTF-8 are taken as such whatever
+// the page declares (a wrong declaration is the commoner error); otherwise the declared or sniffed
+// charset is used, and Windows-1252 when that too claims UTF-8.
+func decodeHTML(raw []byte, contentType string) (io.Reader, error) {
+	if utf8.Valid(raw) {
+		return bytes.NewReader(raw), nil
+	}
+	enc, name, _ := charset.DetermineEncoding(raw, contentType)
+	if name == "utf-8" {
+		enc = charmap.Windows1252
+	}
+	return enc.NewDecoder().Reader(bytes.NewReader(raw)), nil
+}
+
+func mainContent(doc *goquery.Document) *goquery.Selection {
+	for _, sel := range []string{"main", "[role=main]", "article", "#content", "#inhalt", ".content"} {
+		if s := doc.Find(sel).First(); s.Length() > 0 {
+			return s
+		}
+	}
+	return doc.Find("body")
+}
+
+func pageModified(doc *goquery.Document) time.Time {
+	for _, sel := range []string{`meta[name="dcterms.modified"]`, `meta[name="DC.date.modified"]`,
+		`meta[property="article:modified_time"]`, `meta[name="last-modified"]`} {
+		if v, ok := doc.Find(sel).First().Attr("content"); ok {
+			for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04:05", "02.01.2006"} {
+				if t, err := time.Parse(layout, strings.TrimSpace(v)); err == nil {
+					return t
+				}
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// siteTitle drops the site name that <title> usually carries ("Wohngeld | Stadt Musterstadt").
+func siteTitle(t string) string {
+	t = clean(t)
+	for _, sep := range []string{" | ", " – ", " - "} {
+		if i := strings.LastIndex(t, sep); i > 0 {
+			return strings.TrimSpace(t[:i])
+		}
+	}
+	return t
+}
+
+func resolve(base *url.URL, href string) string {
+	href = strings.TrimSpace(href)
+	if href == "" || strings.HasPrefix(href, "#") {
+		return ""
+	}
+	u, err := base.Parse(href)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	u.Fragment = ""
+	return u.String()
+}
+
+func (p *Page) hash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", p.URL, p.Title, p.Lang, p.Description, p.Modified.Format(time.DateOnly))
+	keys := make([]string, 0, len(p.Alternates))
+	for k := range p.Alternates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%s\x00", k, p.Alternates[k])
+	}
+	for _, c := range p.Chunks {
+		fmt.Fprintf(h, "%s\x01%s\x00", strings.Join(c.Headings, "\x02"), c.Text)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// block is a unit of main text in document order: a heading or a piece of content.
+type block struct {
+	level int // 1-6 for headings, 0 for content
+	text  string
+}
+
+func blocks(root *goquery.Selection) []block {
+	var out []block
+	var para strings.Builder // loose inline text between blocks
+	flush := func() {
+		if t := clean(para.String()); t != "" {
+			out = append(out, block{text: t})
+		}
+		para.Reset()
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				para.WriteString(c.Data)
+			case html.ElementNode:
+				switch c.Data {
+				case "h1", "h2", "h3", "h4", "h5", "h6":
+					flush()
+					if t := clean(inlineText(c)); t != "" {
+						out = append(out, block{level: int(c.Data[1] - '0'), text: t})
+					}
+				case "p", "address", "blockquote", "pre", "figcaption":
+					flush()
+					if t := cleanLines(inlineText(c)); t != "" {
+						out = append(out, block{text: t})
+					}
+				case "ul", "ol":
+					flush()
+					if t := listText(c, 0); t != "" && !linkList(c) {
+						out = append(out, block{text: t})
+					}
+				case "dl":
+					flush()
+					if t := dlText(c); t != "" {
+						out = append(out, block{text: t})
+					}
+				case "table":
+					flush()
+					if t := tableText(c); t != "" {
+						out = append(out, block{text: t})
+					}
+				case "br":
+					para.WriteString("\n")
+				case "div", "section", "article", "main", "details", "summary", "figure", "fieldset":
+					flush()
+					walk(c)
+					flush()
+				default:
+					walk(c)
+				}
+			}
+		}
+	}
+	for _, n := range root.Nodes {
+		walk(n)
+	}
+	flush()
+	return out
+}
+
+// inlineText is the text of n with <br> as line breaks.
+func inlineText(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				b.WriteString(c.Data)
+			case c.Type == html.ElementNode && c.Data == "br":
+				b.WriteString("\n")
+			case c.Type == html.ElementNode && (c.Data == "ul" || c.Data == "ol"):
+				b.WriteString("\n" + listText(c, 1))
+			case c.Type == html.ElementNode && c.Data == "img":
+				// alt text of images is not content here; logos and icons dominate.
+			case c.Type == html.ElementNode:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+func listText(n *html.Node, depth int) string {
+	var lines []string
+	i := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || c.Data != "li" {
+			continue
+		}
+		i++
+		marker := "-"
+		if n.Data == "ol" {
+			marker = fmt.Sprintf("%d.", i)
+		}
+		t := cleanLines(inlineText(c))
+		if t == "" {
+			continue
+		}
+		lines = append(lines, strings.Repeat("  ", depth)+marker+" "+strings.ReplaceAll(t, "\n", "\n"+strings.Repeat("  ", depth+1)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// linkList tells lists that are navigation ("Verwandte Leistungen", A–Z indexes): nearly all of
+// their text is link text.
+func linkList(n *html.Node) bool {
+	total := len(clean(inlineText(n)))
+	if total == 0 {
+		return true
+	}
+	linked := 0
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.Data == "a" {
+				linked += len(clean(inlineText(c)))
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(n)
+	return float64(linked) >= 0.8*float64(total)
+}
+
+func dlText(n *html.Node) string {
+	var lines []string
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		t := clean(inlineText(c))
+		switch {
+		case t == "":
+		case c.Data == "dt":
+			lines = append(lines, t+":")
+		case c.Data == "dd" && len(lines) > 0:
+			lines[len(lines)-1] += " " + t
+		default:
+			lines = append(lines, t)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// tableText writes a table as one line per row, readable on its own: "label: value" for two
+// columns, "header: cell; header: cell" when there is a header row, else cells joined by " | ".
+func tableText(n *html.Node) string {
+	var rows [][]string
+	var header []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.Data != "tr" {
+				walk(c)
+				continue
+			}
+			var cells []string
+			allTH := true
+			for td := c.FirstChild; td != nil; td = td.NextSibling {
+				if td.Type == html.ElementNode && (td.Data == "td" || td.Data == "th") {
+					cells = append(cells, clean(inlineText(td)))
+					allTH = allTH && td.Data == "th"
+				}
+			}
+			if len(cells) == 0 {
+				continue
+			}
+			if allTH && header == nil && len(rows) == 0 {
+				header = cells
+				continue
+			}
+			rows = append(rows, cells)
+		}
+	}
+	walk(n)
+	var lines []string
+	if caption := clean(goquery.NewDocumentFromNode(n).Find("caption").First().Text()); caption != "" {
+		lines = append(lines, caption)
+	}
+	for _, r := range rows {
+		switch {
+		case len(r) == 2:
+			lines = append(lines, r[0]+": "+r[1])
+		case len(header) == len(r):
+			parts := make([]string, len(r))
+			for i := range r {
+				parts[i] = header[i] + ": " + r[i]
+			}
+			lines = append(lines, strings.Join(parts, "; "))
+		default:
+			lines = append(lines, strings.Join(r, " | "))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// clean collapses all white space to single spaces.
+func clean(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// cleanLines collapses white space within lines and drops empty lines.
+func cleanLines(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = clean(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,244 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pgvector/pgvector-go"
+)
+
+// Hit is one page found for a question, with the chunk of it that matched best.
+type Hit struct {
+	URL      string   `json:"url"`
+	Title    string   `json:"title"`
+	Lang     string   `json:"lang"`
+	Headings []string `json:"heading_path"`
+	Text     string   `json:"text"`
+	ChunkID  int64    `json:"chunk_id"`
+	Score    float64  `json:"score"`   // fused
+	Lexical  float64  `json:"lexical"` // BM25 (or Meilisearch's ranking score); 0 when not found lexically
+	Vector   float64  `json:"vector"`  // cosine similarity; 0 when not among the vector candidates
+	// Chunks are the page's other matching chunks, best first, for composing an answer.
+	Chunks []ChunkHit `json:"chunks,omitempty"`
+}
+
+// ChunkHit is one matching chunk of a page.
+type ChunkHit struct {
+	ID       int64    `json:"id"`
+	Headings []string `json:"heading_path"`
+	Text     string   `json:"text"`
+	Score    float64  `json:"score"`
+}
+
+// Search tuning. rrfK is the usual constant of reciprocal rank fusion; candidates per side is
+// enough for a page-level top 10 on a city site.
+const (
+	rrfK       = 60
+	candidates = 60
+	// commonDF drops terms that occur in more than this share of chunks from the lexical query:
+	// they carry no topic and would make every chunk a candidate.
+	commonDF = 0.3
+)
+
+// Search finds the pages that best answer q, at most k, best first: lexical and vector
+// candidates of the question expanded with the glossary, fused by rank, one hit per page.
+func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
+	expanded := q
+	if extra := ix.glossary.Expand(q); len(extra) > 0 {
+		expanded = q + "\n" + strings.Join(extra, " ")
+	}
+	lex, err := ix.lexical(ctx, expanded)
+	if err != nil {
+		return nil, err
+	}
+	vec, err := ix.vector(ctx, expanded)
+	if err != nil {
+		return nil, err
+	}
+	fused := map[int64]*scored{}
+	for i, c := range lex {
+		s := fused[c.id]
+		if s == nil {
+			s = &scored{id: c.id}
+			fused[c.id] = s
+		}
+		s.lexical = c.score
+		s.fused += 1.0 / float64(rrfK+i+1)
+	}
+	for i, c := range vec {
+		s := fused[c.id]
+		if s == nil {
+			s = &scored{id: c.id}
+			fused[c.id] = s
+		}
+		s.vector = c.score
+		s.fused += 1.0 / float64(rrfK+i+1)
+	}
+	all := make([]*scored, 0, len(fused))
+	for _, s := range fused {
+		all = append(all, s)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].fused != all[j].fused {
+			return all[i].fused > all[j].fused
+		}
+		return all[i].id < all[j].id
+	})
+	return ix.pages(ctx, all, k)
+}
+
+type scored struct {
+	id                     int64
+	fused, lexical, vector float64
+}
+
+type ranked struct {
+	id    int64
+	score float64
+}
+
+// queryTerms are the lexemes of q under both stemmers: a question may be in German or English,
+// and so may the page that answers it.
+func queryTerms(q string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, lang := range []string{"de", "en"} {
+		for _, t := range lexemes(q, lang) {
+			if !seen[t] && !isNumber(t) {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func (ix *Index) lexical(ctx context.Context, q string) ([]ranked, error) {
+	if ix.meili != nil {
+		return ix.meili.search(ctx, q, candidates)
+	}
+	terms := queryTerms(q)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	// BM25 (k1 = 1.2, b = 0.75) over the weighted term frequencies of the tsvector: a heading
+	// occurrence counts three times, the page description twice. ts_rank has no IDF, which is why
+	// plain PostgreSQL FTS ranks so poorly on questions (see MEASURED.md).
+	rows, err := ix.pool.Query(ctx, `
+WITH meta AS (
+    SELECT (SELECT value::float8 FROM index_meta WHERE key = 'chunks') AS n,
+           (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
+), q AS (
+    SELECT s.lexeme, ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
+    FROM lexeme_stats s, meta
+    WHERE s.lexeme = ANY($1::text[]) AND s.df <= $2 * meta.n
+), query AS (
+    SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS tsq FROM q
+)
+SELECT c.id, sum(q.idf * t.tf * 2.2 / (t.tf + 1.2 * (0.25 + 0.75 * c.lex_len / greatest(meta.avg_len, 1)))) AS score
+FROM query, meta, chunks c
+CROSS JOIN LATERAL (
+    SELECT u.lexeme, (SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w) AS tf
+    FROM unnest(c.tsv) u
+    WHERE u.lexeme = ANY($1::text[])
+) t
+JOIN q ON q.lexeme = t.lexeme
+WHERE c.tsv @@ query.tsq
+GROUP BY c.id
+ORDER BY score DESC, c.id
+LIMIT $3`, terms, commonDF, candidates)
+	if err != nil {
+		return nil, fmt.Errorf("lexical search: %w", err)
+	}
+	defer rows.Close()
+	var out []ranked
+	for rows.Next() {
+		var r ranked
+		if err := rows.Scan(&r.id, &r.score); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
+	v, err := ix.embedder.Embed(ctx, []string{q})
+	if err != nil {
+		return nil, fmt.Errorf("embed question: %w", err)
+	}
+	d := ix.embedder.Dims()
+	// The cast and the dimension predicate must match the partial HNSW index of this dimension.
+	sql := fmt.Sprintf(`SELECT id, 1 - (embedding::vector(%d) <=> $1::vector(%d)) FROM chunks
+		WHERE vector_dims(embedding) = %d AND embedding_model = $2
+		ORDER BY embedding::vector(%d) <=> $1::vector(%d) LIMIT $3`, d, d, d, d, d)
+	rows, err := ix.pool.Query(ctx, sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates)
+	if err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
+	}
+	defer rows.Close()
+	var out []ranked
+	for rows.Next() {
+		var r ranked
+		if err := rows.Scan(&r.id, &r.score); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// pages loads the fused chunks and keeps the best k pages, each with its matching chunks.
+func (ix *Index) pages(ctx context.Context, all []*scored, k int) ([]Hit, error) {
+	if len(all) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(all))
+	for i, s := range all {
+		ids[i] = s.id
+	}
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body, p.url, p.title, p.lang
+		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load hits: %w", err)
+	}
+	defer rows.Close()
+	type row struct {
+		heads            []string
+		body, url, title string
+		lang             string
+	}
+	byID := map[int64]row{}
+	for rows.Next() {
+		var id int64
+		var r row
+		if err := rows.Scan(&id, &r.heads, &r.body, &r.url, &r.title, &r.lang); err != nil {
+			return nil, err
+		}
+		byID[id] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var hits []Hit
+	at := map[string]int{}
+	for _, s := range all {
+		r, ok := byID[s.id]
+		if !ok {
+			continue
+		}
+		if i, seen := at[r.url]; seen {
+			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Text: r.body, Score: s.fused})
+			continue
+		}
+		at[r.url] = len(hits)
+		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
+			ChunkID: s.id, Score: s.fused, Lexical: s.lexical, Vector: s.vector})
+	}
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits, nil
+}

@@ -1,0 +1,108 @@
+package knowledge
+
+import (
+	"strings"
+	"unicode"
+
+	snowball "github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/english"
+	"github.com/blevesearch/snowballstem/german"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// fold lower-cases s and removes what citizens leave out or type differently: diacritics
+// (Führerschein, Fuhrerschein), German umlaut transcriptions (Fuehrerschein), ß (Strasse), and the
+// letter variants of Arabic and Persian script, so that all spellings meet in one form.
+func fold(s string) string {
+	s = strings.ToLower(s)
+	s = specialFold.Replace(s)
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	if out, _, err := transform.String(t, s); err == nil {
+		s = out
+	}
+	return s
+}
+
+var specialFold = strings.NewReplacer(
+	"ß", "ss", "ı", "i", "ł", "l", "ø", "o", "æ", "ae", "đ", "d",
+	"ä", "a", "ö", "o", "ü", "u", // before NFD: the transcription rules below need the bare vowel
+	"ae", "a", "oe", "o", "ue", "u",
+	"ي", "ی", "ى", "ی", "ك", "ک", "أ", "ا", "إ", "ا", "آ", "ا", "ة", "ه", "ـ", "",
+	"\u00ad", "", "·", "", // soft hyphen; the middle dot of Leichte Sprache (Wohn·geld)
+)
+
+// words splits folded text into letter/digit runs.
+func words(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
+}
+
+// stem reduces a folded word with the Snowball stemmer of lang (German by default, since the
+// city's pages are German; English for English pages and questions).
+func stem(word, lang string) string {
+	if len(word) < 4 || !isLatin(word) {
+		return word
+	}
+	env := snowball.NewEnv(word)
+	if lang == "en" {
+		english.Stem(env)
+	} else {
+		german.Stem(env)
+	}
+	return env.Current()
+}
+
+func isLatin(w string) bool {
+	for _, r := range w {
+		if r > unicode.MaxLatin1 && !unicode.Is(unicode.Latin, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// lexemes turns text into the terms of the lexical index: folded, stemmed, stopwords dropped.
+func lexemes(text, lang string) []string {
+	ws := words(fold(text))
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if stopwords[w] {
+			continue
+		}
+		out = append(out, stem(w, lang))
+	}
+	return out
+}
+
+// stopwords are function words of German and English (folded) that carry no topic. BM25's IDF
+// would weigh them down anyway; dropping them keeps the candidate set and the index small.
+var stopwords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+aber alle allem allen aller alles als also am an ander andere anderen anderer anderes auch auf aus bei bin bis bist
+da damit dann das dass dasselbe dazu dein deine deinem deinen deiner dem den denn der des dich die dies diese
+diesem diesen dieser dieses dir doch dort du durch ein eine einem einen einer eines einig einige er es etwas
+euch euer eure fur gegen gewesen hab habe haben hat hatte hatten hier hin hinter ich ihm ihn ihnen ihr ihre
+ihrem ihren ihrer im in indem ins ist jede jedem jeden jeder jedes jene jetzt kann konnen konnte machen man
+manche mein meine meinem meinen meiner mich mir mit muss musste nach nicht nichts noch nun nur ob oder ohne
+sehr sein seine seinem seinen seiner seit sich sie sind so solche soll sollte sondern sonst uber um und uns
+unser unsere unter vom von vor wann war waren warum was weg weil welche welchem welchen welcher welches wenn
+wer werde werden wie wieder will wir wird wirst wo wollen wollte wurde wurden zu zum zur zwar zwischen
+gibt gibts bitte mal ja nein schon euch eure
+a about an and are as at be been but by can could do does did for from get got has have how i if in into is it
+its me my of on or our so than that the their them then there these they this to us was we what when where
+which who why will with would you your yours am i'm im`) {
+		m[w] = true
+	}
+	return m
+}()
