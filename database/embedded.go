@@ -55,6 +55,13 @@ func StartCluster(ctx context.Context, dir string, log *slog.Logger) (*Cluster, 
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if c.runAs != "" {
+		if out, err := c.run("test", "-x", abs); err != nil {
+			return nil, fmt.Errorf("data directory %s: running as root, the cluster runs as %q, which cannot reach it "+
+				"(make its parents reachable, or set CITYBOT_DATA elsewhere, e.g. /var/lib/citybot): %v %s",
+				abs, c.runAs, err, out)
+		}
+	}
 	if err := c.acquire(); err != nil {
 		return nil, err
 	}

@@ -259,6 +259,9 @@ func inlineText(n *html.Node) string {
 				b.WriteString("\n")
 			case c.Type == html.ElementNode && (c.Data == "ul" || c.Data == "ol"):
 				b.WriteString("\n" + listText(c, 1))
+			case c.Type == html.ElementNode && c.Data == "table":
+				// broken or quirks-mode pages nest tables in paragraphs
+				b.WriteString("\n" + tableText(c) + "\n")
 			case c.Type == html.ElementNode && c.Data == "img":
 				// alt text of images is not content here; logos and icons dominate.
 			case c.Type == html.ElementNode:

@@ -1,0 +1,48 @@
+# citybot: `make demo` to try it, `make test` to check it. Both set up what is missing first.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/citybot
+SAMPLE_BASE := https://www.musterstadt.example
+SHARED ?= ../shared
+
+.PHONY: setup build demo test test-go lint eval bench sample-data clean
+
+setup: ## install PostgreSQL, pgvector (built from Debian's source package) and Chromium where missing
+	@bash scripts/setup-debian.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/citybot
+
+# Until `citybot serve` exists, the demo ingests the sample site and answers questions typed here.
+demo: setup build
+	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE)
+	$(BIN) ask
+
+test: setup lint test-go eval
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The retrieval numbers on the dev questions, as reported in the README.
+eval: build
+	CITYBOT_DATA=$$(mktemp -d) bash -c '$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) >/dev/null && \
+		$(BIN) eval --questions "sample/eval/dev.*.jsonl"; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./knowledge/
+
+# Re-copy the sample site and questions from ../shared, where they are written.
+sample-data:
+	@if [[ -d $(SHARED)/corpus/musterstadt ]]; then \
+		rm -rf sample/musterstadt sample/eval && mkdir -p sample/eval && \
+		cp -r $(SHARED)/corpus/musterstadt sample/ && cp $(SHARED)/corpus/OFFICES.md sample/ && \
+		cp $(SHARED)/eval/*.jsonl sample/eval/ && \
+		echo "sample-data: $$(find sample/musterstadt -name '*.html' | wc -l) pages, $$(cat sample/eval/*.jsonl | wc -l) questions"; \
+	else echo "sample-data: $(SHARED) not found, keeping the copy in sample/"; fi
+
+clean:
+	rm -rf bin var
