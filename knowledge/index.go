@@ -20,7 +20,10 @@ type Index struct {
 	embedder Embedder
 	glossary *Glossary
 	meili    *Meili // nil: PostgreSQL full-text search is the lexical side
-	log      *slog.Logger
+	// vectorWeight is the vector side's share in rank fusion: the offline HashEmbedder mostly
+	// repeats what the lexical side knows (0.5 measured best), a real model adds meaning (1).
+	vectorWeight float64
+	log          *slog.Logger
 }
 
 // NewIndex returns an Index over pool. meili may be nil.
@@ -28,7 +31,10 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary
 	if log == nil {
 		log = slog.Default()
 	}
-	ix := &Index{pool: pool, embedder: emb, glossary: g, meili: meili, log: log}
+	ix := &Index{pool: pool, embedder: emb, glossary: g, meili: meili, log: log, vectorWeight: 1}
+	if _, ok := emb.(*HashEmbedder); ok {
+		ix.vectorWeight = 0.5
+	}
 	if err := ix.ensureVectorIndex(ctx); err != nil {
 		return nil, err
 	}
