@@ -59,6 +59,8 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.MaxConn > 0 {
 		cfg.MaxConns = o.MaxConn
 	}
+	// A wider HNSW search than pgvector's default 40: better recall for a little time.
+	cfg.ConnConfig.RuntimeParams["hnsw.ef_search"] = "100"
 	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
 		return pgxvec.RegisterTypes(ctx, conn)
 	}

@@ -62,35 +62,26 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 		return nil, err
 	}
 	fused := map[int64]*scored{}
-	for i, c := range lex {
-		s := fused[c.id]
-		if s == nil {
-			s = &scored{id: c.id}
-			fused[c.id] = s
+	add := func(list []ranked, weight float64, set func(*scored, float64)) {
+		rank := 0
+		for i, c := range list {
+			// Equal scores share a rank (the same contact box on many pages), so that the order
+			// rows happened to be stored in decides nothing.
+			if i == 0 || c.score < list[i-1].score-1e-9 {
+				rank = i + 1
+			}
+			s := fused[c.id]
+			if s == nil {
+				s = &scored{id: c.id}
+				fused[c.id] = s
+			}
+			set(s, c.score)
+			s.fused += weight / float64(rrfK+rank)
 		}
-		s.lexical = c.score
-		s.fused += 1 / float64(rrfK+i+1)
 	}
-	for i, c := range vec {
-		s := fused[c.id]
-		if s == nil {
-			s = &scored{id: c.id}
-			fused[c.id] = s
-		}
-		s.vector = c.score
-		s.fused += ix.vectorWeight / float64(rrfK+i+1)
-	}
-	all := make([]*scored, 0, len(fused))
-	for _, s := range fused {
-		all = append(all, s)
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].fused != all[j].fused {
-			return all[i].fused > all[j].fused
-		}
-		return all[i].id < all[j].id
-	})
-	return ix.pages(ctx, all, k)
+	add(lex, 1, func(s *scored, v float64) { s.lexical = v })
+	add(vec, ix.vectorWeight, func(s *scored, v float64) { s.vector = v })
+	return ix.pages(ctx, fused, k)
 }
 
 type scored struct {
@@ -195,21 +186,22 @@ func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
 }
 
 // pages loads the fused chunks and keeps the best k pages, each with its matching chunks.
-func (ix *Index) pages(ctx context.Context, all []*scored, k int) ([]Hit, error) {
-	if len(all) == 0 {
+func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]Hit, error) {
+	if len(fused) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(all))
-	for i, s := range all {
-		ids[i] = s.id
+	ids := make([]int64, 0, len(fused))
+	for id := range fused {
+		ids = append(ids, id)
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body, p.url, p.title, p.lang
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
 	}
 	defer rows.Close()
 	type row struct {
+		ord              int
 		heads            []string
 		body, url, title string
 		lang             string
@@ -218,7 +210,7 @@ func (ix *Index) pages(ctx context.Context, all []*scored, k int) ([]Hit, error)
 	for rows.Next() {
 		var id int64
 		var r row
-		if err := rows.Scan(&id, &r.heads, &r.body, &r.url, &r.title, &r.lang); err != nil {
+		if err := rows.Scan(&id, &r.ord, &r.heads, &r.body, &r.url, &r.title, &r.lang); err != nil {
 			return nil, err
 		}
 		byID[id] = r
@@ -226,6 +218,21 @@ func (ix *Index) pages(ctx context.Context, all []*scored, k int) ([]Hit, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	all := make([]*scored, 0, len(byID))
+	for id := range byID {
+		all = append(all, fused[id])
+	}
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.fused != b.fused {
+			return a.fused > b.fused
+		}
+		ra, rb := byID[a.id], byID[b.id]
+		if ra.url != rb.url {
+			return ra.url < rb.url
+		}
+		return ra.ord < rb.ord
+	})
 	var hits []Hit
 	at := map[string]int{}
 	for _, s := range all {
@@ -248,7 +255,7 @@ func (ix *Index) pages(ctx context.Context, all []*scored, k int) ([]Hit, error)
 			w *= pageDecay
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score+1e-12 })
 	if len(hits) > k {
 		hits = hits[:k]
 	}
