@@ -21,8 +21,29 @@ type Glossary struct {
 // trigger is one way of naming a concept: all of its folded words must occur in a question.
 // Terms of the richly inflected languages match loosely (see wordMatches).
 type trigger struct {
-	words []string
+	words []triggerWord
 	loose bool
+}
+
+// triggerWord is a folded glossary word with the prefix a question's word must start with,
+// computed once at load: Expand runs on every question.
+type triggerWord struct {
+	word, prefix string
+	infix        bool // the prefix may also stand inside a long word
+}
+
+func newTriggerWord(w string, loose bool) triggerWord {
+	w = strings.TrimPrefix(w, "ال")
+	r := []rune(w)
+	n := len(r)
+	if n < 4 {
+		return triggerWord{word: w}
+	}
+	keep := max(4, n-2)
+	if loose {
+		keep = max(4, (n*6+9)/10)
+	}
+	return triggerWord{word: w, prefix: string(r[:keep]), infix: loose && n >= 7}
 }
 
 type concept struct {
@@ -76,9 +97,15 @@ func (g *Glossary) load(fsys fs.FS, dir string) error {
 			c := concept{german: e["de"], alt: e["alt"]}
 			for _, lang := range glossaryLangs {
 				for _, term := range e[lang] {
-					if ws := words(fold(term)); len(ws) > 0 {
-						c.triggers = append(c.triggers, trigger{words: ws, loose: looseLangs[lang]})
+					ws := words(fold(term))
+					if len(ws) == 0 {
+						continue
 					}
+					tr := trigger{loose: looseLangs[lang]}
+					for _, w := range ws {
+						tr.words = append(tr.words, newTriggerWord(w, tr.loose))
+					}
+					c.triggers = append(c.triggers, tr)
 				}
 			}
 			g.concepts = append(g.concepts, c)
@@ -96,6 +123,9 @@ func (g *Glossary) Expand(text string) []string {
 		return nil
 	}
 	qs := words(fold(text))
+	for i, q := range qs {
+		qs[i] = strings.TrimPrefix(q, "ال")
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range g.concepts {
@@ -116,7 +146,7 @@ func (c concept) mentionedIn(qs []string) bool {
 	for _, term := range c.triggers {
 		all := true
 		for _, tw := range term.words {
-			if !containsWord(qs, tw, term.loose) {
+			if !containsWord(qs, tw) {
 				all = false
 				break
 			}
@@ -128,39 +158,26 @@ func (c concept) mentionedIn(qs []string) bool {
 	return false
 }
 
-func containsWord(qs []string, tw string, loose bool) bool {
+func containsWord(qs []string, tw triggerWord) bool {
 	for _, q := range qs {
-		if wordMatches(q, tw, loose) {
+		if tw.matches(q) {
 			return true
 		}
 	}
 	return false
 }
 
-// wordMatches accepts inflected and compounded forms of a glossary word. Strictly, the question's
+// matches accepts inflected and compounded forms of a glossary word. Strictly, the question's
 // word must begin with the glossary word less its last two letters, at least four (Ausweis ~
-// Ausweises); loosely, with its first 60 % (kimlik ~ kimliğimi, прибирання ~ прибирати,
-// głosowanie ~ głosować), or hold that part inside a long word (a Slavic verb prefix:
-// регистрация ~ зарегистрировать). Words under four letters must match exactly. Arabic's article
-// is ignored (السفر ~ سفر).
-func wordMatches(q, tw string, loose bool) bool {
-	if q == tw {
+// Ausweises); loosely, with its first 60 % (kimlik ~ kimliğimi, прибирання ~ прибирати), or hold
+// that part inside a long word (a Slavic verb prefix: регистрация ~ зарегистрировать). Words
+// under four letters must match exactly. Arabic's article is ignored (السفر ~ سفر).
+func (tw triggerWord) matches(q string) bool {
+	if q == tw.word {
 		return true
 	}
-	q = strings.TrimPrefix(q, "ال")
-	tw = strings.TrimPrefix(tw, "ال")
-	r := []rune(tw)
-	n := len(r)
-	if n < 4 {
-		return q == tw
+	if tw.prefix == "" {
+		return false
 	}
-	keep := max(4, n-2)
-	if loose {
-		keep = max(4, (n*6+9)/10)
-	}
-	part := string(r[:keep])
-	if strings.HasPrefix(q, part) {
-		return true
-	}
-	return loose && n >= 7 && strings.Contains(q, part)
+	return strings.HasPrefix(q, tw.prefix) || (tw.infix && strings.Contains(q, tw.prefix))
 }

@@ -195,7 +195,7 @@ func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]st
 
 // refreshStats recomputes the document frequencies and corpus size that BM25 needs.
 func (ix *Index) refreshStats(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
+	if err := pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM lexeme_stats"); err != nil {
 			return err
 		}
@@ -215,7 +215,12 @@ func (ix *Index) refreshStats(ctx context.Context) error {
 			}
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	// Fresh planner statistics: with stale ones PostgreSQL sorts every vector instead of using HNSW.
+	_, err := ix.pool.Exec(ctx, "ANALYZE chunks")
+	return err
 }
 
 // Stats counts what the index holds.

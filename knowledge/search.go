@@ -53,13 +53,21 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	if extra := ix.glossary.Expand(q); len(extra) > 0 {
 		expanded = q + "\n" + strings.Join(extra, " ")
 	}
-	lex, err := ix.lexical(ctx, expanded)
+	// The two sides are independent queries: run them side by side.
+	var lex []ranked
+	var lexErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		lex, lexErr = ix.lexical(ctx, expanded)
+	}()
+	vec, err := ix.vector(ctx, expanded)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	vec, err := ix.vector(ctx, expanded)
-	if err != nil {
-		return nil, err
+	if lexErr != nil {
+		return nil, lexErr
 	}
 	fused := map[int64]*scored{}
 	add := func(list []ranked, weight float64, set func(*scored, float64)) {

@@ -2,9 +2,229 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/knowledge"
 )
 
+const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--rounds N]
+
+Measures, in a scratch database on the configured server (dropped afterwards): ingest of the site
+from an empty index, re-ingest when nothing changed, and retrieval latency over the questions.
+With --synthetic it also generates a corpus of that many chunks from the site's own sentences
+and measures ingest throughput, database size and retrieval latency on it.`
+
 func cmdBench(ctx context.Context, e *env, args []string) error {
-	return errors.New("not yet")
+	fs := newFlags("bench", benchUsage, e.stderr)
+	site := fs.String("site", "sample/musterstadt", "local mirror to ingest")
+	baseURL := fs.String("base-url", "https://www.musterstadt.example", "its address")
+	questions := fs.String("questions", "sample/eval/dev.*.jsonl", "question files for retrieval latency")
+	synthetic := fs.Int("synthetic", 0, "also measure a generated corpus of this many chunks")
+	rounds := fs.Int("rounds", 5, "times each question is asked")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	qs, err := readQuestions([]string{*questions})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "citybot bench, %s, %d CPUs (GOMAXPROCS %d), %s\n\n", time.Now().Format("2006-01-02"),
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+
+	db, ix, drop, err := scratchIndex(ctx, e, "citybot_bench")
+	if err != nil {
+		return err
+	}
+	defer drop()
+	src := knowledge.DirSource{Dir: *site, BaseURL: *baseURL, MaxBytes: e.cfg.MaxPageBytes}
+	start := time.Now()
+	sum, err := ix.Ingest(ctx, src, e.cfg.Workers, nil)
+	if err != nil {
+		return err
+	}
+	cold := time.Since(start)
+	start = time.Now()
+	if _, err := ix.Ingest(ctx, src, e.cfg.Workers, nil); err != nil {
+		return err
+	}
+	warm := time.Since(start)
+	st, _ := ix.Stats(ctx)
+	fmt.Fprintf(e.stdout, "sample site: %d pages, %d chunks\n", sum.New, st.Chunks)
+	fmt.Fprintf(e.stdout, "  ingest into an empty index   %8.2f s\n", cold.Seconds())
+	fmt.Fprintf(e.stdout, "  re-ingest, nothing changed   %8.2f s\n", warm.Seconds())
+	if err := benchSearch(ctx, e, ix, qs, *rounds); err != nil {
+		return err
+	}
+	db.Close()
+
+	if *synthetic > 0 {
+		return benchSynthetic(ctx, e, *site, *baseURL, *synthetic, qs, *rounds)
+	}
+	return nil
+}
+
+// scratchIndex creates an empty database next to the configured one and an index over it; drop
+// removes both.
+func scratchIndex(ctx context.Context, e *env, name string) (*database.DB, *knowledge.Index, func(), error) {
+	main, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	name = fmt.Sprintf("%s_%d", name, os.Getpid())
+	if _, err := main.Pool.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		main.Close()
+		return nil, nil, nil, fmt.Errorf("create scratch database: %w", err)
+	}
+	cfg := main.Pool.Config().ConnConfig.Copy()
+	cfg.Database = name
+	db, err := database.Open(ctx, database.Options{URL: connString(cfg), Log: e.log})
+	drop := func() {
+		if db != nil {
+			db.Close()
+		}
+		if _, err := main.Pool.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			e.log.Warn("drop scratch database", "name", name, "err", err)
+		}
+		main.Close()
+	}
+	if err != nil {
+		db = nil
+		drop()
+		return nil, nil, nil, err
+	}
+	ix, err := newIndex(ctx, e, db)
+	if err != nil {
+		drop()
+		return nil, nil, nil, err
+	}
+	return db, ix, drop, nil
+}
+
+// connString writes a pgx config back as a keyword/value connection string.
+func connString(c *pgx.ConnConfig) string {
+	s := fmt.Sprintf("host=%s port=%d user=%s dbname=%s", c.Host, c.Port, c.User, c.Database)
+	if c.Password != "" {
+		s += " password=" + c.Password
+	}
+	if c.TLSConfig == nil {
+		s += " sslmode=disable"
+	}
+	return s
+}
+
+func benchSearch(ctx context.Context, e *env, ix *knowledge.Index, qs []question, rounds int) error {
+	var lat []time.Duration
+	for r := 0; r < rounds; r++ {
+		for _, q := range qs {
+			start := time.Now()
+			if _, err := ix.Search(ctx, q.Question, mrrDepth); err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(start))
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	fmt.Fprintf(e.stdout, "  retrieval, %d questions x %d: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n",
+		len(qs), rounds, pct(0.5), pct(0.95), pct(0.99))
+	return nil
+}
+
+// syntheticSource makes pages from the sample site's own sections, shuffled into new pages, so
+// vocabulary and section sizes stay realistic.
+type syntheticSource struct {
+	base     string
+	sections []knowledge.Chunk
+	titles   []string
+	chunks   int
+}
+
+func (s *syntheticSource) Key() string { return "synthetic:" + s.base }
+
+func (s *syntheticSource) Walk(ctx context.Context, visit func(knowledge.Item)) error {
+	rng := rand.New(rand.NewPCG(1, 2))
+	made := 0
+	for n := 0; made < s.chunks; n++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		title := fmt.Sprintf("%s (Bezirk %d)", s.titles[rng.IntN(len(s.titles))], n)
+		var b strings.Builder
+		fmt.Fprintf(&b, `<html lang="de"><body><main><h1>%s</h1>`, htmlEscape(title))
+		sections := 6 + rng.IntN(8)
+		for i := 0; i < sections && made < s.chunks; i++ {
+			sec := s.sections[rng.IntN(len(s.sections))]
+			fmt.Fprintf(&b, "<h2>%s</h2>", htmlEscape(sec.Headings[len(sec.Headings)-1]))
+			for _, line := range strings.Split(sec.Text, "\n") {
+				fmt.Fprintf(&b, "<p>%s</p>", htmlEscape(line))
+			}
+			made++
+		}
+		b.WriteString("</main></body></html>")
+		u, _ := url.Parse(fmt.Sprintf("%s/synthetisch/%d", s.base, n))
+		p, err := knowledge.Extract([]byte(b.String()), u, "text/html")
+		visit(knowledge.Item{URL: u.String(), Page: p, Err: err})
+	}
+	return nil
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func benchSynthetic(ctx context.Context, e *env, site, baseURL string, chunks int, qs []question, rounds int) error {
+	src := &syntheticSource{base: "https://synthetisch.example", chunks: chunks}
+	files, _ := filepath.Glob(filepath.Join(site, "buergerservice", "*.html"))
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		u, _ := url.Parse(baseURL)
+		p, err := knowledge.Extract(raw, u, "")
+		if err != nil {
+			continue
+		}
+		src.titles = append(src.titles, p.Title)
+		for _, c := range p.Chunks {
+			if len(c.Headings) > 1 {
+				src.sections = append(src.sections, c)
+			}
+		}
+	}
+	if len(src.sections) == 0 {
+		return fmt.Errorf("no sections to build a synthetic corpus from in %s", site)
+	}
+	db, ix, drop, err := scratchIndex(ctx, e, "citybot_bench_synth")
+	if err != nil {
+		return err
+	}
+	defer drop()
+	// The real site too, so the questions have their answers among the noise.
+	if _, err := ix.Ingest(ctx, knowledge.DirSource{Dir: site, BaseURL: baseURL}, e.cfg.Workers, nil); err != nil {
+		return err
+	}
+	start := time.Now()
+	sum, err := ix.Ingest(ctx, src, e.cfg.Workers, nil)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	var size int64
+	db.Pool.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&size)
+	st, _ := ix.Stats(ctx)
+	fmt.Fprintf(e.stdout, "\nsynthetic corpus: %d pages, %d chunks in all\n", sum.New, st.Chunks)
+	fmt.Fprintf(e.stdout, "  ingest %8.1f s, %.0f chunks/s; database %d MiB\n", took.Seconds(), float64(chunks)/took.Seconds(), size>>20)
+	return benchSearch(ctx, e, ix, qs, rounds)
 }
