@@ -41,6 +41,9 @@ const (
 	// quarter. A page that answers in several sections (fees and documents) beats one that
 	// mentions the words once; measured on the dev questions: hit@3 0.82 -> 0.90.
 	pageDecay = 0.5
+	// expansionWeight is the BM25 weight of a term that only the glossary added: the citizen's
+	// own words say more about the question (dev questions: hit@1 0.72 at 1, 0.74 at 0.7).
+	expansionWeight = 0.7
 	// commonDF drops terms that occur in more than this share of chunks from the lexical query:
 	// they carry no topic and would make every chunk a candidate.
 	commonDF = 0.3
@@ -59,7 +62,7 @@ func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		lex, lexErr = ix.lexical(ctx, expanded)
+		lex, lexErr = ix.lexical(ctx, q, expanded)
 	}()
 	vec, err := ix.vector(ctx, expanded)
 	<-done
@@ -118,13 +121,25 @@ func queryTerms(q string) []string {
 	return out
 }
 
-func (ix *Index) lexical(ctx context.Context, q string) ([]ranked, error) {
+// lexical ranks chunks for the expanded question q; terms of the citizen's own question weigh more.
+func (ix *Index) lexical(ctx context.Context, question, q string) ([]ranked, error) {
 	if ix.meili != nil {
 		return ix.meili.search(ctx, q, candidates)
 	}
 	terms := queryTerms(q)
 	if len(terms) == 0 {
 		return nil, nil
+	}
+	own := map[string]bool{}
+	for _, t := range queryTerms(question) {
+		own[t] = true
+	}
+	weights := make([]float64, len(terms))
+	for i, t := range terms {
+		weights[i] = expansionWeight
+		if own[t] {
+			weights[i] = 1
+		}
 	}
 	// BM25 (k1 = 1.2, b = 0.75) over the weighted term frequencies of the tsvector: a heading
 	// occurrence counts three times, the page description twice. ts_rank has no IDF, which is why
@@ -134,9 +149,9 @@ WITH meta AS (
     SELECT (SELECT value::float8 FROM index_meta WHERE key = 'chunks') AS n,
            (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
 ), q AS (
-    SELECT s.lexeme, ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
-    FROM lexeme_stats s, meta
-    WHERE s.lexeme = ANY($1::text[]) AND s.df <= $2 * meta.n
+    SELECT s.lexeme, w.qw * ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
+    FROM lexeme_stats s, meta, unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
+    WHERE s.lexeme = w.lexeme AND s.df <= $2 * meta.n
 ), query AS (
     SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS tsq FROM q
 )
@@ -151,7 +166,7 @@ JOIN q ON q.lexeme = t.lexeme
 WHERE c.tsv @@ query.tsq
 GROUP BY c.id
 ORDER BY score DESC, c.id
-LIMIT $3`, terms, commonDF, candidates)
+LIMIT $3`, terms, commonDF, candidates, weights)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}

@@ -81,7 +81,8 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	var files stringList
 	fs.Var(&files, "questions", "question file (JSONL), repeatable, globs allowed")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object")
-	misses := fs.Bool("misses", false, "list the questions whose expected page is not in the top 3")
+	misses := fs.Bool("misses", false, "list the questions whose expected page is not among the first --miss-depth")
+	missDepth := fs.Int("miss-depth", 3, "rank beyond which --misses lists a question")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -120,12 +121,13 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 			}
 			m[key].add(rank)
 		}
-		if rank < 1 || rank > 3 {
-			got := "nothing"
-			if len(hits) > 0 {
-				got = hits[0].URL
+		if rank < 1 || rank > *missDepth {
+			var top []string
+			for _, h := range hits[:min(3, len(hits))] {
+				top = append(top, h.URL)
 			}
-			missed = append(missed, fmt.Sprintf("%s [%s] %q\n    want %s\n    got  %s (rank %d)",
+			got := strings.Join(top, " ")
+			missed = append(missed, fmt.Sprintf("%s [%s] %q\n    want %s\n    got  %s (expected at rank %d)",
 				q.ID, q.Lang, q.Question, strings.Join(q.Expect, " | "), got, rank))
 		}
 	}
