@@ -138,7 +138,17 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 				id, i, c.Headings, c.Text, strings.Join(heads, " "), strings.Join(extra, " "), strings.Join(body, " "),
 				len(heads)+len(extra)+len(body), pgvector.NewVector(vecs[i]), ix.embedder.Model())
 		}
-		return tx.SendBatch(ctx, &batch).Close()
+		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+			return fmt.Errorf("insert chunks: %w", err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO postings (lexeme, chunk_id, tf, len)
+			SELECT u.lexeme, c.id,
+				(SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w), c.lex_len
+			FROM chunks c, unnest(c.tsv) u WHERE c.page_id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("insert postings: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -200,7 +210,7 @@ func (ix *Index) refreshStats(ctx context.Context) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO lexeme_stats (lexeme, df)
-			SELECT word, ndoc FROM ts_stat('SELECT tsv FROM chunks')`); err != nil {
+			SELECT lexeme, count(*) FROM postings GROUP BY lexeme`); err != nil {
 			return fmt.Errorf("compute lexeme stats: %w", err)
 		}
 		var n int64
@@ -218,9 +228,14 @@ func (ix *Index) refreshStats(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	// Fresh planner statistics: with stale ones PostgreSQL sorts every vector instead of using HNSW.
-	_, err := ix.pool.Exec(ctx, "ANALYZE chunks")
-	return err
+	// Fresh planner statistics (with stale ones PostgreSQL sorts every vector instead of using
+	// HNSW) and a fresh visibility map, so BM25 reads postings from the index alone.
+	for _, sql := range []string{"ANALYZE chunks", "VACUUM (ANALYZE) postings"} {
+		if _, err := ix.pool.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+	}
+	return nil
 }
 
 // Stats counts what the index holds.

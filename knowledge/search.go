@@ -141,7 +141,7 @@ func (ix *Index) lexical(ctx context.Context, question, q string) ([]ranked, err
 			weights[i] = 1
 		}
 	}
-	// BM25 (k1 = 1.2, b = 0.75) over the weighted term frequencies of the tsvector: a heading
+	// BM25 (k1 = 1.2, b = 0.75) over the postings' weighted term frequencies: a heading
 	// occurrence counts three times, the page description twice. ts_rank has no IDF, which is why
 	// plain PostgreSQL FTS ranks so poorly on questions (see MEASURED.md).
 	rows, err := ix.pool.Query(ctx, `
@@ -152,20 +152,11 @@ WITH meta AS (
     SELECT s.lexeme, w.qw * ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
     FROM lexeme_stats s, meta, unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
     WHERE s.lexeme = w.lexeme AND s.df <= $2 * meta.n
-), query AS (
-    SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS tsq FROM q
 )
-SELECT c.id, sum(q.idf * t.tf * 2.2 / (t.tf + 1.2 * (0.25 + 0.75 * c.lex_len / greatest(meta.avg_len, 1)))) AS score
-FROM query, meta, chunks c
-CROSS JOIN LATERAL (
-    SELECT u.lexeme, (SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w) AS tf
-    FROM unnest(c.tsv) u
-    WHERE u.lexeme = ANY($1::text[])
-) t
-JOIN q ON q.lexeme = t.lexeme
-WHERE c.tsv @@ query.tsq
-GROUP BY c.id
-ORDER BY score DESC, c.id
+SELECT p.chunk_id, sum(q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / greatest(meta.avg_len, 1)))) AS score
+FROM q JOIN postings p ON p.lexeme = q.lexeme, meta
+GROUP BY p.chunk_id
+ORDER BY score DESC, p.chunk_id
 LIMIT $3`, terms, commonDF, candidates, weights)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
