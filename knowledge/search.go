@@ -22,6 +22,29 @@ type Hit struct {
 	Vector   float64  `json:"vector"`  // cosine similarity; 0 when not among the vector candidates
 	// Chunks are the page's other matching chunks, best first, for composing an answer.
 	Chunks []ChunkHit `json:"chunks,omitempty"`
+	// Alternates are the page's versions in other languages, as the page declares them (hreflang).
+	Alternates map[string]string `json:"alternates,omitempty"`
+	// Translations are the versions of this page (hreflang, either way) that matched too: the same
+	// service in another language or in Leichte Sprache, so they share this hit instead of taking
+	// places of their own. Best first.
+	Translations []Translation `json:"translations,omitempty"`
+}
+
+// Translation is another language version of a hit's page that matched the question.
+type Translation struct {
+	URL   string  `json:"url"`
+	Title string  `json:"title"`
+	Lang  string  `json:"lang"`
+	Score float64 `json:"score"`
+}
+
+// URLs are the hit's page and its matching translations.
+func (h Hit) URLs() []string {
+	urls := []string{h.URL}
+	for _, t := range h.Translations {
+		urls = append(urls, t.URL)
+	}
+	return urls
 }
 
 // ChunkHit is one matching chunk of a page.
@@ -208,7 +231,7 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	for id := range fused {
 		ids = append(ids, id)
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
@@ -219,12 +242,13 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 		heads            []string
 		body, url, title string
 		lang             string
+		alternates       map[string]string
 	}
 	byID := map[int64]row{}
 	for rows.Next() {
 		var id int64
 		var r row
-		if err := rows.Scan(&id, &r.ord, &r.heads, &r.body, &r.url, &r.title, &r.lang); err != nil {
+		if err := rows.Scan(&id, &r.ord, &r.heads, &r.body, &r.url, &r.title, &r.lang, &r.alternates); err != nil {
 			return nil, err
 		}
 		byID[id] = r
@@ -260,7 +284,7 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 		}
 		at[r.url] = len(hits)
 		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
-			ChunkID: s.id, Score: s.fused, Lexical: s.lexical, Vector: s.vector})
+			ChunkID: s.id, Score: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
 	}
 	for i := range hits {
 		w := pageDecay
@@ -269,9 +293,62 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 			w *= pageDecay
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score+1e-12 })
+	byScore := func(hits []Hit) {
+		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score+1e-12 })
+	}
+	byScore(hits)
+	hits = mergeTranslations(hits)
+	byScore(hits)
 	if len(hits) > k {
 		hits = hits[:k]
 	}
 	return hits, nil
+}
+
+// mergeTranslations folds the language versions of one page (linked by hreflang in either
+// direction) into the best-scoring one. They add nothing to its score: a page that has
+// translations is no better an answer (adding them cost 10 points of hit@1 on the dev questions).
+// hits must be sorted best first.
+func mergeTranslations(hits []Hit) []Hit {
+	at := make(map[string]int, len(hits))
+	for i, h := range hits {
+		at[h.URL] = i
+	}
+	parent := make([]int, len(hits))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	for i, h := range hits {
+		for _, u := range h.Alternates {
+			if j, ok := at[u]; ok {
+				a, b := find(i), find(j)
+				// The better-ranked (smaller index) page stays the family's representative.
+				if a < b {
+					parent[b] = a
+				} else {
+					parent[a] = b
+				}
+			}
+		}
+	}
+	out := make([]Hit, 0, len(hits))
+	rep := map[int]int{} // family root -> index in out
+	for i, h := range hits {
+		root := find(i)
+		j, ok := rep[root]
+		if !ok {
+			rep[root] = len(out)
+			out = append(out, h)
+			continue
+		}
+		out[j].Translations = append(out[j].Translations, Translation{URL: h.URL, Title: h.Title, Lang: h.Lang, Score: h.Score})
+	}
+	return out
 }

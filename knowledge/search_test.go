@@ -139,3 +139,22 @@ func TestFoldMeetsAllSpellings(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeTranslationsKeepsOneHitPerService(t *testing.T) {
+	hits := []Hit{
+		{URL: "https://s/en/passport", Score: 0.9, Alternates: map[string]string{"de": "https://s/reisepass"}},
+		{URL: "https://s/hund", Score: 0.8},
+		{URL: "https://s/reisepass", Score: 0.7, Alternates: map[string]string{"en": "https://s/en/passport"}},
+		{URL: "https://s/leichte-sprache/pass", Score: 0.6, Alternates: map[string]string{"de": "https://s/reisepass"}},
+	}
+	got := mergeTranslations(hits)
+	if len(got) != 2 || got[0].URL != "https://s/en/passport" || got[1].URL != "https://s/hund" {
+		t.Fatalf("merged to %+v", got)
+	}
+	if got[0].Score != 0.9 {
+		t.Errorf("translations changed the score: %v", got[0].Score)
+	}
+	if urls := strings.Join(got[0].URLs(), " "); urls != "https://s/en/passport https://s/reisepass https://s/leichte-sprache/pass" {
+		t.Errorf("family %s", urls)
+	}
+}

@@ -152,12 +152,15 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// rankOf is the 1-based rank of the first hit whose URL is expected, or 0.
+// rankOf is the 1-based rank of the first hit whose page, or one of its matching translations
+// (the same service in another language, which an answer cites with it), is expected; else 0.
 func rankOf(hits []knowledge.Hit, expect []string) int {
 	for i, h := range hits {
-		for _, x := range expect {
-			if sameURL(h.URL, x) {
-				return i + 1
+		for _, u := range h.URLs() {
+			for _, x := range expect {
+				if sameURL(u, x) {
+					return i + 1
+				}
 			}
 		}
 	}
