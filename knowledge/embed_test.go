@@ -174,7 +174,7 @@ func TestChangeOfEmbedderReembeds(t *testing.T) {
 	if models != 1 || dims != 384 {
 		t.Errorf("%d models, %d dims after the change, want only the new 384-dim model", models, dims)
 	}
-	hits, err := ix2.Search(ctx, "Hundesteuer", 1)
+	hits, err := ix2.Search(ctx, Query{Text: "Hundesteuer", Limit: 1})
 	if err != nil || len(hits) == 0 || hits[0].Vector == 0 {
 		t.Errorf("vector search with the new model: %+v %v", hits, err)
 	}

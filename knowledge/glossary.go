@@ -18,32 +18,29 @@ type Glossary struct {
 	concepts []concept
 }
 
-// trigger is one way of naming a concept: all of its folded words must occur in a question.
-// Terms of the richly inflected languages match loosely (see wordMatches).
+// trigger is one way of naming a concept, in one language: all of its words must occur in a
+// question.
 type trigger struct {
 	words []triggerWord
-	loose bool
+	lang  string
 }
 
-// triggerWord is a folded glossary word with the prefix a question's word must start with,
+// triggerWord is a folded glossary word with the prefixes a question's word must start with,
 // computed once at load: Expand runs on every question.
 type triggerWord struct {
-	word, prefix string
-	infix        bool // the prefix may also stand inside a long word
+	word          string
+	strict, loose string // empty for words under four letters, which must match exactly
+	infix         bool   // loosely, the prefix may also stand inside the word
 }
 
-func newTriggerWord(w string, loose bool) triggerWord {
+func newTriggerWord(w string) triggerWord {
 	w = strings.TrimPrefix(w, "ال")
 	r := []rune(w)
 	n := len(r)
 	if n < 4 {
 		return triggerWord{word: w}
 	}
-	keep := max(4, n-2)
-	if loose {
-		keep = max(4, (n*6+9)/10)
-	}
-	return triggerWord{word: w, prefix: string(r[:keep]), infix: loose && n >= 7}
+	return triggerWord{word: w, strict: string(r[:max(4, n-2)]), loose: string(r[:max(4, (n*6+9)/10)]), infix: n >= 7}
 }
 
 type concept struct {
@@ -55,11 +52,15 @@ type concept struct {
 // glossaryLangs are the keys of a glossary entry that name the concept.
 var glossaryLangs = []string{"de", "alt", "en", "tr", "ar", "uk", "ru", "fa", "pl", "ro"}
 
-// looseLangs inflect richly (cases, verbal prefixes) and are written in scripts no German question
-// uses, so their terms can match on a shorter stem without misreading German words. Loose Polish,
-// Turkish or Romanian terms (Latin script) matched German compounds: German hit@3 fell from 0.91
-// to 0.86 on the dev questions.
-var looseLangs = map[string]bool{"ar": true, "uk": true, "ru": true, "fa": true}
+// Turkish, Polish, Romanian, Ukrainian, Russian, Arabic and Persian inflect richly (cases,
+// possessive suffixes, verbal prefixes), so their terms match on a shorter stem (see matches).
+// Terms in Cyrillic or Arabic script always may: no German question shares their words. Latin-script
+// terms only when the question is in their language: loosely matched Polish, Turkish or Romanian
+// terms misread German compounds (German hit@3 fell from 0.91 to 0.86 on the dev questions).
+var (
+	looseScript   = map[string]bool{"ar": true, "uk": true, "ru": true, "fa": true}
+	looseInflects = map[string]bool{"tr": true, "pl": true, "ro": true}
+)
 
 // LoadGlossary reads the glossary shipped in the binary, plus the *.json files of extraDir when
 // it is not empty (a city's own terms).
@@ -101,9 +102,9 @@ func (g *Glossary) load(fsys fs.FS, dir string) error {
 					if len(ws) == 0 {
 						continue
 					}
-					tr := trigger{loose: looseLangs[lang]}
+					tr := trigger{lang: lang}
 					for _, w := range ws {
-						tr.words = append(tr.words, newTriggerWord(w, tr.loose))
+						tr.words = append(tr.words, newTriggerWord(w))
 					}
 					c.triggers = append(c.triggers, tr)
 				}
@@ -117,8 +118,9 @@ func (g *Glossary) load(fsys fs.FS, dir string) error {
 // Len is the number of concepts.
 func (g *Glossary) Len() int { return len(g.concepts) }
 
-// Expand returns the German terms of every concept that text mentions, each once.
-func (g *Glossary) Expand(text string) []string {
+// Expand returns the German terms of every concept that text mentions, each once. lang is the
+// question's language, if known.
+func (g *Glossary) Expand(text, lang string) []string {
 	if g == nil {
 		return nil
 	}
@@ -129,7 +131,7 @@ func (g *Glossary) Expand(text string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range g.concepts {
-		if !c.mentionedIn(qs) {
+		if !c.mentionedIn(qs, lang) {
 			continue
 		}
 		for _, t := range c.german {
@@ -142,11 +144,12 @@ func (g *Glossary) Expand(text string) []string {
 	return out
 }
 
-func (c concept) mentionedIn(qs []string) bool {
+func (c concept) mentionedIn(qs []string, lang string) bool {
 	for _, term := range c.triggers {
+		loose := looseScript[term.lang] || (looseInflects[term.lang] && term.lang == lang)
 		all := true
 		for _, tw := range term.words {
-			if !containsWord(qs, tw) {
+			if !containsWord(qs, tw, loose) {
 				all = false
 				break
 			}
@@ -158,9 +161,9 @@ func (c concept) mentionedIn(qs []string) bool {
 	return false
 }
 
-func containsWord(qs []string, tw triggerWord) bool {
+func containsWord(qs []string, tw triggerWord, loose bool) bool {
 	for _, q := range qs {
-		if tw.matches(q) {
+		if tw.matches(q, loose) {
 			return true
 		}
 	}
@@ -169,15 +172,17 @@ func containsWord(qs []string, tw triggerWord) bool {
 
 // matches accepts inflected and compounded forms of a glossary word. Strictly, the question's
 // word must begin with the glossary word less its last two letters, at least four (Ausweis ~
-// Ausweises); loosely, with its first 60 % (kimlik ~ kimliğimi, прибирання ~ прибирати), or hold
-// that part inside a long word (a Slavic verb prefix: регистрация ~ зарегистрировать). Words
-// under four letters must match exactly. Arabic's article is ignored (السفر ~ سفر).
-func (tw triggerWord) matches(q string) bool {
-	if q == tw.word {
+// Ausweises); loosely, with its first 60 % (kimlik ~ kimliğimi, прибирання ~ прибирати,
+// głosowanie ~ głosować), or hold that part inside a long word (a Slavic verb prefix:
+// регистрация ~ зарегистрировать). Arabic's article is ignored (السفر ~ سفر).
+func (tw triggerWord) matches(q string, loose bool) bool {
+	switch {
+	case q == tw.word:
 		return true
-	}
-	if tw.prefix == "" {
+	case tw.strict == "":
 		return false
+	case !loose:
+		return strings.HasPrefix(q, tw.strict)
 	}
-	return strings.HasPrefix(q, tw.prefix) || (tw.infix && strings.Contains(q, tw.prefix))
+	return strings.HasPrefix(q, tw.loose) || (tw.infix && strings.Contains(q, tw.loose))
 }

@@ -19,6 +19,7 @@ type Index struct {
 	pool     *pgxpool.Pool
 	embedder Embedder
 	glossary *Glossary
+	detector *Detector
 	meili    *Meili // nil: PostgreSQL full-text search is the lexical side
 	// vectorWeight is the vector side's share in rank fusion: the offline HashEmbedder mostly
 	// repeats what the lexical side knows (0.5 measured best), a real model adds meaning (1).
@@ -31,7 +32,7 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary
 	if log == nil {
 		log = slog.Default()
 	}
-	ix := &Index{pool: pool, embedder: emb, glossary: g, meili: meili, log: log, vectorWeight: 1}
+	ix := &Index{pool: pool, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1}
 	if _, ok := emb.(*HashEmbedder); ok {
 		ix.vectorWeight = 0.5
 	}

@@ -89,7 +89,7 @@ func TestIngestDirIsIncremental(t *testing.T) {
 	if problemFor(sum.Skipped, "notes.txt") != "not an HTML file" {
 		t.Errorf("stray file reason: %+v", sum.Skipped)
 	}
-	hits, err := ix.Search(ctx, "Was kostet die Hundesteuer?", 3)
+	hits, err := ix.Search(ctx, Query{Text: "Was kostet die Hundesteuer?", Limit: 3})
 	if err != nil || len(hits) == 0 || hits[0].URL != "https://stadt.example/dienste/hund" {
 		t.Fatalf("search after ingest: %+v %v", hits, err)
 	}
@@ -119,13 +119,13 @@ func TestIngestDirIsIncremental(t *testing.T) {
 	if active || chunks != 0 {
 		t.Errorf("removed page: active %v with %d chunks, want retired without chunks", active, chunks)
 	}
-	hits, _ = ix.Search(ctx, "Baumfällung Genehmigung", 3)
+	hits, _ = ix.Search(ctx, Query{Text: "Baumfällung Genehmigung", Limit: 3})
 	for _, h := range hits {
 		if strings.Contains(h.URL, "baum") {
 			t.Errorf("retired page still found: %s", h.URL)
 		}
 	}
-	hits, _ = ix.Search(ctx, "Hundesteuer Kosten", 1)
+	hits, _ = ix.Search(ctx, Query{Text: "Hundesteuer Kosten", Limit: 1})
 	if len(hits) == 0 || !strings.Contains(hits[0].Text, "120 Euro") {
 		t.Errorf("changed page not replaced: %+v", hits)
 	}

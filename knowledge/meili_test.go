@@ -216,7 +216,7 @@ func TestMeiliKeptInStepWithDatabase(t *testing.T) {
 	if len(double.docs) != 2 {
 		t.Fatalf("meilisearch holds %d chunks, want 2", len(double.docs))
 	}
-	hits, err := ix.Search(ctx, "Was kostet die Hundesteuer", 3)
+	hits, err := ix.Search(ctx, Query{Text: "Was kostet die Hundesteuer", Limit: 3})
 	if err != nil || len(hits) == 0 || hits[0].URL != "https://stadt.example/hund" || hits[0].Lexical == 0 {
 		t.Fatalf("search through meilisearch: %+v %v", hits, err)
 	}
@@ -286,7 +286,7 @@ func TestMeiliReal(t *testing.T) {
 	if _, err := ix.Ingest(ctx, DirSource{Dir: dir, BaseURL: "https://stadt.example"}, 2, nil); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := ix.Search(ctx, "Hundesteuer Kosten", 3)
+	hits, err := ix.Search(ctx, Query{Text: "Hundesteuer Kosten", Limit: 3})
 	if err != nil || len(hits) == 0 || hits[0].URL != "https://stadt.example/hund" {
 		t.Fatalf("%+v %v", hits, err)
 	}

@@ -72,11 +72,27 @@ const (
 	commonDF = 0.3
 )
 
-// Search finds the pages that best answer q, at most k, best first: lexical and vector
-// candidates of the question expanded with the glossary, fused by rank, one hit per page.
-func (ix *Index) Search(ctx context.Context, q string, k int) ([]Hit, error) {
+// Query is a citizen's question to retrieval.
+type Query struct {
+	Text  string
+	Lang  string // the question's language if known (the widget's choice); else detected
+	Limit int    // pages to return; 0 means 10
+}
+
+// Search finds the pages that best answer q, best first: lexical and vector candidates of the
+// question expanded with the glossary, fused by rank, one hit per page (language versions of a
+// page share one).
+func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
+	q, k := query.Text, query.Limit
+	if k <= 0 {
+		k = 10
+	}
+	lang := query.Lang
+	if lang == "" {
+		lang = ix.detector.Detect(q, "")
+	}
 	expanded := q
-	if extra := ix.glossary.Expand(q); len(extra) > 0 {
+	if extra := ix.glossary.Expand(q, lang); len(extra) > 0 {
 		expanded = q + "\n" + strings.Join(extra, " ")
 	}
 	// The two sides are independent queries: run them side by side.

@@ -42,7 +42,7 @@ func TestSearchCopesWithWhatCitizensType(t *testing.T) {
 		{"Romanian", "Cum obțin o carte de identitate?", "buergerservice/personalausweis-beantragen"},
 	} {
 		t.Run(tc.kind+"/"+tc.q, func(t *testing.T) {
-			hits, err := ix.Search(ctx, tc.q, 3)
+			hits, err := ix.Search(ctx, Query{Text: tc.q, Limit: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestSearchHitsCarryTheirEvidence(t *testing.T) {
 	if _, err := ix.Ingest(ctx, src, 4, nil); err != nil {
 		t.Fatal(err)
 	}
-	hits, err := ix.Search(ctx, "Welche Unterlagen brauche ich für den Reisepass und was kostet er?", 5)
+	hits, err := ix.Search(ctx, Query{Text: "Welche Unterlagen brauche ich für den Reisepass und was kostet er?", Limit: 5})
 	if err != nil || len(hits) == 0 {
 		t.Fatalf("%v %v", hits, err)
 	}
@@ -115,12 +115,42 @@ func TestGlossaryMatchesInflectedForms(t *testing.T) {
 		"Як продовжити посвідку?":   "Aufenthaltserlaubnis verlängern",
 		"bulky waste pickup":        "Sperrmüll",
 	} {
-		if got := g.Expand(q); !contains(got, want) {
+		if got := g.Expand(q, ""); !contains(got, want) {
 			t.Errorf("Expand(%q) = %v, want %s among them", q, got, want)
 		}
 	}
-	if got := g.Expand("Guten Tag"); len(got) != 0 {
+	if got := g.Expand("Guten Tag", "de"); len(got) != 0 {
 		t.Errorf("Expand of a greeting = %v, want nothing", got)
+	}
+	// Polish inflection matches loosely only in a Polish question.
+	const pl, want = "Jak przedłużyć kartę pobytu?", "Aufenthaltserlaubnis verlängern"
+	if got := g.Expand(pl, "pl"); !contains(got, want) {
+		t.Errorf("Polish question: %v, want %s", got, want)
+	}
+	if got := g.Expand(pl, "de"); contains(got, want) {
+		t.Errorf("a question taken for German matched Polish loosely: %v", got)
+	}
+}
+
+func TestDetectLanguage(t *testing.T) {
+	d := NewDetector()
+	for text, want := range map[string]string{
+		"Was kostet ein Reisepass für mein Kind?":   "de",
+		"How much is a passport for my child?":      "en",
+		"Çocuğum için pasaport ne kadar?":           "tr",
+		"كم يكلف جواز السفر لطفلي؟":                 "ar",
+		"Скільки коштує паспорт для моєї дитини?":   "uk",
+		"Сколько стоит паспорт для моего ребёнка?":  "ru",
+		"هزینه گذرنامه برای فرزندم چقدر است؟":       "fa",
+		"Ile kosztuje paszport dla mojego dziecka?": "pl",
+		"Cât costă un pașaport pentru copilul meu?": "ro",
+	} {
+		if got := d.Detect(text, ""); got != want {
+			t.Errorf("Detect(%q) = %s, want %s", text, got, want)
+		}
+	}
+	if got := d.Detect("ok", "tr"); got != "tr" {
+		t.Errorf("a two-letter text overrode the prior: %s", got)
 	}
 }
 

@@ -29,7 +29,7 @@ func cmdAsk(ctx context.Context, e *env, args []string) error {
 	}
 	defer db.Close()
 	ask := func(q string) error {
-		hits, err := ix.Search(ctx, q, *k)
+		hits, err := ix.Search(ctx, knowledge.Query{Text: q, Limit: *k})
 		if err != nil {
 			return err
 		}

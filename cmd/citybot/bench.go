@@ -128,7 +128,7 @@ func benchSearch(ctx context.Context, e *env, ix *knowledge.Index, qs []question
 	for r := 0; r < rounds; r++ {
 		for _, q := range qs {
 			start := time.Now()
-			if _, err := ix.Search(ctx, q.Question, mrrDepth); err != nil {
+			if _, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: mrrDepth}); err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(start))

@@ -109,7 +109,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		if q.Kind == "out_of_scope" {
 			continue
 		}
-		hits, err := ix.Search(ctx, q.Question, mrrDepth)
+		hits, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: mrrDepth})
 		if err != nil {
 			return fmt.Errorf("question %s: %w", q.ID, err)
 		}
