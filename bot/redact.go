@@ -43,12 +43,12 @@ var (
 	// six to eight digits.
 	reDocNumber = regexp.MustCompile(`\b(?:[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}[0-9]?|[A-Z]{1,2}\d{6,8})\b`)
 	// Dates with a year: 3.5.1980, 03.05.80, 1980-05-03, 3/5/1980, 3. Mai 1980, May 3, 1980.
-	reDate = regexp.MustCompile(`(?i)\b(?:\d{1,2}[./-]\s?\d{1,2}[./-]\s?(\d{4}|\d{2})|(\d{4})-\d{1,2}-\d{1,2}|\d{1,2}\.?\s+(?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zäé]*\.?\s+(\d{4})|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(\d{4}))\b`)
+	reDate      = regexp.MustCompile(`(?i)\b(?:\d{1,2}[./-]\s?\d{1,2}[./-]\s?(\d{4}|\d{2})|(\d{4})-\d{1,2}-\d{1,2}|\d{1,2}\.?\s+(?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zäé]*\.?\s+(\d{4})|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+(\d{4}))\b`)
 	reBirthWord = regexp.MustCompile(`(?i)(geboren|geb\.|geburtsdatum|geburtstag|born|birth|doğum|тарихи народження|народ|рожд|تاريخ الميلاد|مواليد|تولد|urodzon|data urodzenia|născut|data nașterii)`)
 	// Street addresses: German street names with a house number, a postcode with a town, and the
 	// common abbreviations of Polish, Russian, Ukrainian, Turkish and Romanian addresses.
-	reStreet = regexp.MustCompile(`(?i)\b(?:[a-zäöüß][a-zäöüß\-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad)|(?:am|an der|an den|auf der|auf dem|im|in der|zum|zur)\s+[a-zäöüß][a-zäöüß\-]+)\s+\d{1,4}\s?[a-z]?\b`)
-	rePostcode = regexp.MustCompile(`\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:[ \-][A-ZÄÖÜ][a-zäöüß]+)?`)
+	reStreet        = regexp.MustCompile(`(?i)\b(?:[a-zäöüß][a-zäöüß\-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad)|(?:am|an der|an den|auf der|auf dem|im|in der|zum|zur)\s+[a-zäöüß][a-zäöüß\-]+)\s+\d{1,4}\s?[a-z]?\b`)
+	rePostcode      = regexp.MustCompile(`\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:[ \-][A-ZÄÖÜ][a-zäöüß]+)?`)
 	reForeignStreet = regexp.MustCompile(`(?i)(?:\b(?:ul\.|ulica|al\.|str\.|strada|bd\.|bulevardul|sokak|sok\.|cadde|cad\.|mahalle|mah\.)|(?:ул\.|улица|вул\.|вулиця|пр\.|просп\.))\s*[^\s,\d][^,\d]{1,40}?,?\s*(?:д\.|буд\.|nr\.?|no:?)?\s*\d{1,4}[a-zа-я]?\b`)
 )
 
