@@ -57,7 +57,7 @@ func (h *HashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, er
 func (h *HashEmbedder) vector(text string) []float32 {
 	v := make([]float64, h.dims)
 	counts := map[string]float64{}
-	for _, w := range words(fold(text)) {
+	for _, w := range Words(Fold(text)) {
 		if stopwords[w] || isNumber(w) {
 			continue
 		}

@@ -98,7 +98,7 @@ func (g *Glossary) load(fsys fs.FS, dir string) error {
 			c := concept{german: e["de"], alt: e["alt"]}
 			for _, lang := range glossaryLangs {
 				for _, term := range e[lang] {
-					ws := words(fold(term))
+					ws := Words(Fold(term))
 					if len(ws) == 0 {
 						continue
 					}
@@ -124,7 +124,7 @@ func (g *Glossary) Expand(text, lang string) []string {
 	if g == nil {
 		return nil
 	}
-	qs := words(fold(text))
+	qs := Words(Fold(text))
 	for i, q := range qs {
 		qs[i] = strings.TrimPrefix(q, "ال")
 	}

@@ -17,9 +17,11 @@ type Hit struct {
 	Headings []string `json:"heading_path"`
 	Text     string   `json:"text"`
 	ChunkID  int64    `json:"chunk_id"`
-	Score    float64  `json:"score"`   // fused over the page's matching chunks
-	Lexical  float64  `json:"lexical"` // BM25 (or Meilisearch's ranking score); 0 when not found lexically
-	Vector   float64  `json:"vector"`  // cosine similarity; 0 when not among the vector candidates
+	Score    float64  `json:"score"` // fused over the page's matching chunks
+	// ChunkScore is the fused score of the best chunk alone, comparable with Chunks' scores.
+	ChunkScore float64 `json:"chunk_score"`
+	Lexical    float64 `json:"lexical"` // BM25 (or Meilisearch's ranking score); 0 when not found lexically
+	Vector     float64 `json:"vector"`  // cosine similarity; 0 when not among the vector candidates
 	// Chunks are the page's other matching chunks, best first, for composing an answer.
 	Chunks []ChunkHit `json:"chunks,omitempty"`
 	// Alternates are the page's versions in other languages, as the page declares them (hreflang).
@@ -27,15 +29,7 @@ type Hit struct {
 	// Translations are the versions of this page (hreflang, either way) that matched too: the same
 	// service in another language or in Leichte Sprache, so they share this hit instead of taking
 	// places of their own. Best first.
-	Translations []Translation `json:"translations,omitempty"`
-}
-
-// Translation is another language version of a hit's page that matched the question.
-type Translation struct {
-	URL   string  `json:"url"`
-	Title string  `json:"title"`
-	Lang  string  `json:"lang"`
-	Score float64 `json:"score"`
+	Translations []Hit `json:"translations,omitempty"`
 }
 
 // URLs are the hit's page and its matching translations.
@@ -300,7 +294,7 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 		}
 		at[r.url] = len(hits)
 		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
-			ChunkID: s.id, Score: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
+			ChunkID: s.id, Score: s.fused, ChunkScore: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
 	}
 	for i := range hits {
 		w := pageDecay
@@ -364,7 +358,27 @@ func mergeTranslations(hits []Hit) []Hit {
 			out = append(out, h)
 			continue
 		}
-		out[j].Translations = append(out[j].Translations, Translation{URL: h.URL, Title: h.Title, Lang: h.Lang, Score: h.Score})
+		out[j].Translations = append(out[j].Translations, h)
 	}
 	return out
+}
+
+// PageChunks returns every chunk of an active page, in page order: what an answer needs beyond
+// the matching chunks, such as the office's contact section.
+func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error) {
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
+		WHERE p.url = $1 AND p.active ORDER BY c.ord`, url)
+	if err != nil {
+		return nil, fmt.Errorf("chunks of %s: %w", url, err)
+	}
+	defer rows.Close()
+	var out []ChunkHit
+	for rows.Next() {
+		var c ChunkHit
+		if err := rows.Scan(&c.ID, &c.Headings, &c.Text); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -164,10 +164,10 @@ func TestFoldMeetsAllSpellings(t *testing.T) {
 		{"kimlik kartı", "KIMLIK KARTI", "kimlik karti"},
 		{"يوسف", "يوسف", "یوسف"},
 	} {
-		want := fold(group[0])
+		want := Fold(group[0])
 		for _, s := range group[1:] {
-			if got := fold(s); got != want {
-				t.Errorf("fold(%q) = %q, fold(%q) = %q", s, got, group[0], want)
+			if got := Fold(s); got != want {
+				t.Errorf("Fold(%q) = %q, Fold(%q) = %q", s, got, group[0], want)
 			}
 		}
 	}

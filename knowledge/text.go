@@ -12,10 +12,10 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// fold lower-cases s and removes what citizens leave out or type differently: diacritics
+// Fold lower-cases s and removes what citizens leave out or type differently: diacritics
 // (Führerschein, Fuhrerschein), German umlaut transcriptions (Fuehrerschein), ß (Strasse), and the
 // letter variants of Arabic and Persian script, so that all spellings meet in one form.
-func fold(s string) string {
+func Fold(s string) string {
 	s = strings.ToLower(s)
 	s = specialFold.Replace(s)
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
@@ -33,8 +33,8 @@ var specialFold = strings.NewReplacer(
 	"\u00ad", "", "·", "", // soft hyphen; the middle dot of Leichte Sprache (Wohn·geld)
 )
 
-// words splits folded text into letter/digit runs.
-func words(s string) []string {
+// Words splits folded text into letter/digit runs.
+func Words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
@@ -73,7 +73,7 @@ func isNumber(w string) bool {
 
 // lexemes turns text into the terms of the lexical index: folded, stemmed, stopwords dropped.
 func lexemes(text, lang string) []string {
-	ws := words(fold(text))
+	ws := Words(Fold(text))
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		if stopwords[w] {

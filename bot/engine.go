@@ -1,0 +1,164 @@
+// Package bot is citybot's conversation engine and its WebSocket protocol: it answers citizens
+// only from the city's pages, says when it does not know, and hands off to people.
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/knowledge"
+)
+
+// Retriever finds the city's pages for a question; knowledge.Index implements it.
+type Retriever interface {
+	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
+	PageChunks(ctx context.Context, url string) ([]knowledge.ChunkHit, error)
+}
+
+// Detector tells a text's language; prior wins for texts too short to tell.
+type Detector interface {
+	Detect(text, prior string) string
+}
+
+// City is what the engine says about the city it serves.
+type City struct {
+	Name       string
+	PrivacyURL string
+	Contact    Contact  // the general contact, when no page names an office
+	Neighbours []string // other towns citizens confuse with this one, besides the big cities
+}
+
+// EngineConfig tunes when the engine answers.
+type EngineConfig struct {
+	// MinConfidence: below it the engine hands off instead of answering (low_confidence).
+	MinConfidence float64
+}
+
+// Engine turns a citizen's message into a reply.
+type Engine struct {
+	retriever Retriever
+	detector  Detector
+	catalog   *i18n.Catalog
+	city      City
+	cfg       EngineConfig
+	cities    []string
+}
+
+// NewEngine returns an engine over the given parts.
+func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig) *Engine {
+	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg,
+		cities: append(append([]string(nil), otherCityNames...), city.Neighbours...)}
+}
+
+// Reply is the engine's answer or handoff, before it becomes a protocol message.
+type Reply struct {
+	Kind       string // "answer" or "handoff"
+	Reason     string // for handoffs
+	Text       string
+	Lang       string
+	Sources    []Source
+	Confidence float64
+	Composer   string
+	Contact    *Contact
+}
+
+// Reply answers text (already redacted) in a conversation whose language is convLang; lang, if
+// set, forces the answer's language.
+func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply, error) {
+	if lang == "" || !e.catalog.Supported(lang) {
+		lang = e.detector.Detect(text, convLang)
+		// Leichte Sprache is German to a detector: keep the citizen's choice.
+		if convLang == "de-simple" && lang == "de" {
+			lang = convLang
+		}
+	}
+	data := map[string]any{"City": e.city.Name}
+	switch classify(text, e.city.Name, e.cities) {
+	case intentHuman:
+		return e.handoff(lang, ReasonUserRequest, e.catalog.T(lang, "handoff.user_request", data), nil, nil), nil
+	case intentGreeting:
+		return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "greeting.reply", data), nil, nil), nil
+	case intentOutOfScope:
+		return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "handoff.out_of_scope", data), nil, nil), nil
+	}
+	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: text, Lang: lang, Limit: 5})
+	if err != nil {
+		return Reply{}, fmt.Errorf("search: %w", err)
+	}
+	conf := confidence(hits)
+	if len(hits) == 0 || conf < e.cfg.MinConfidence {
+		var sources []Source
+		for _, h := range hits[:min(2, len(hits))] {
+			sources = append(sources, Source{Title: h.Title, URL: h.URL, Snippet: snippet(h.Text)})
+		}
+		r := e.handoff(lang, ReasonLowConfidence, e.catalog.T(lang, "handoff.low_confidence", data), sources, nil)
+		r.Confidence = conf
+		return r, nil
+	}
+	top := hits[0]
+	chunks, err := e.retriever.PageChunks(ctx, top.URL)
+	if err != nil {
+		return Reply{}, err
+	}
+	contact := contactOf(top.URL, chunks)
+	if passage, ok := notResponsible(top); ok {
+		data["Title"] = top.Title
+		text := e.catalog.T(lang, "handoff.not_responsible", data) + "\n\n" + passage
+		r := e.handoff(lang, ReasonNotResponsible, text, []Source{{Title: top.Title, URL: top.URL, Snippet: snippet(passage)}}, contact)
+		r.Confidence = conf
+		return r, nil
+	}
+	r := e.compose(lang, top)
+	r.Confidence = conf
+	r.Contact = contact
+	return r, nil
+}
+
+func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *Contact) Reply {
+	if contact == nil && e.city.Contact.Phone != "" {
+		c := e.city.Contact
+		contact = &c
+	}
+	return Reply{Kind: "handoff", Reason: reason, Text: text, Lang: lang, Sources: sources, Contact: contact,
+		Composer: "extractive"}
+}
+
+// confidence maps retrieval evidence to 0..1: how strongly the best page matched lexically
+// (BM25, saturating) and by meaning (cosine), and how clearly it leads.
+func confidence(hits []knowledge.Hit) float64 {
+	if len(hits) == 0 {
+		return 0
+	}
+	h := hits[0]
+	lex := h.Lexical / (h.Lexical + 8)
+	vec := min(1, h.Vector/0.45)
+	margin := 0.0
+	if len(hits) > 1 && h.Score > 0 {
+		margin = min(1, (h.Score-hits[1].Score)/h.Score*4)
+	}
+	return round2(0.45*lex + 0.4*vec + 0.15*margin)
+}
+
+func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
+
+// reNotResponsible finds a page saying that someone other than the city handles a matter.
+var reNotResponsible = regexp.MustCompile(`(?i)(nicht (die stadt|das bürgerbüro|wir|zuständig)|ist nicht zuständig|sind nicht zuständig|nicht bei der stadt|zuständig ist (das|die|der)|zuständig sind (die|das)|wenden sie sich (bitte )?an (das|die|den|ihre?n?)|erledigt nicht die stadt|not responsible|is responsible for this)`)
+
+// notResponsible tells a hit whose best passage sends the citizen elsewhere.
+func notResponsible(h knowledge.Hit) (string, bool) {
+	if reNotResponsible.MatchString(h.Text) {
+		return h.Text, true
+	}
+	return "", false
+}
+
+func snippet(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		return string(r[:200]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,171 @@
+package bot
+
+import (
+	"strings"
+
+	"github.com/citybot-project/citybot/knowledge"
+)
+
+// intent is what a message is about before any retrieval.
+type intent int
+
+const (
+	intentQuestion   intent = iota // a question for the city's pages
+	intentHuman                    // the citizen asks for a person
+	intentGreeting                 // hello, thanks: nothing to look up
+	intentOutOfScope               // not the city's business, or not a question for a bot
+)
+
+// The phrases below are matched on folded text (lower case, no diacritics, ä = a) at word
+// starts, so "wetter" also finds "Wetterbericht" and "погод" finds "погода", "погоди".
+// Each list is general to every city; they were written from the kinds of requests
+// municipal chatbots report (small talk, abuse, prompt injection, advice), not from test questions.
+var (
+	// Asking for a person, in every catalog language.
+	humanPhrases = []string{
+		"mitarbeiter", "echten menschen", "echter mensch", "einem menschen", "mit menschen", "menschlichen",
+		"sachbearbeiter", "ansprechpartner sprechen", "jemanden sprechen",
+		"human", "real person", "a person", "live agent", "speak to someone", "talk to someone", "representative",
+		"insan", "yetkili", "gercek kisi", "canli destek", "temsilci",
+		"انسان", "إنسان", "موظف", "شخص حقيقي", "شخص حقیقی", "کارمند", "اپراتور",
+		"людин", "живою людиною", "оператор", "працівник", "співробітник",
+		"человек", "живым человеком", "сотрудник",
+		"czlowiek", "konsultant", "pracownik", "z osoba",
+		"om real", "o persoana", "operator", "angajat",
+	}
+	// Attempts to change the bot's instructions or read them out.
+	injectionPhrases = []string{
+		"ignore all", "ignore previous", "ignore your", "ignore the above", "disregard", "forget your", "forget all",
+		"system prompt", "your instructions", "your rules", "which instructions", "jailbreak", "developer mode",
+		"ignoriere", "vergiss deine", "vergiss alle", "deine anweisungen", "deine regeln", "systemprompt",
+		"talimatlari unut", "sistem istemi", "игнорируй", "забудь", "системн промпт", "ігноруй",
+		"zignoruj", "zapomnij", "ignora", "uita instructiunile", "تجاهل", "نادیده بگیر",
+	}
+	// Insults and abuse.
+	abusePhrases = []string{
+		"idiot", "dumm", "bloed", "scheiss", "arschloch", "nutzlos", "useless", "stupid", "fuck", "shit",
+		"aptal", "salak", "gerizekali", "ise yaramaz", "тупой", "идиот", "бесполезн", "дурн", "тупий",
+		"glupi", "bezuzyteczn", "idiota", "inutil", "prost", "احمق", "غبي", "عديم الفائدة", "بی فایده",
+	}
+	// Small talk and entertainment.
+	smalltalkPhrases = []string{
+		"witz", "joke", "langweilig", "bored", "wie geht es dir", "wie gehts", "how are you", "who made you",
+		"erzahl mir", "tell me a story", "sing", "fikra", "saka", "анекдот", "шутк", "жарт", "dowcip", "kawal",
+		"gluma", "banc", "نكتة", "جوک", "لطیفه",
+	}
+	// Topics that are never a city service.
+	topicPhrases = []string{
+		"wetter", "weather", "hava durumu", "погод", "pogoda", "vremea", "طقس", "الطقس", "هوا چطور",
+		"wechselkurs", "exchange rate", "курс евро", "курс доллар", "doviz kuru", "kurs walut", "curs valutar", "سعر الصرف",
+		"aktienkurs", "stock price", "bitcoin", "lotto",
+	}
+	// Medical and veterinary advice.
+	medicalPhrases = []string{
+		"durchfall", "fieber", "medikament", "tablette", "symptom", "diarrh", "fever", "medicine", "which drug",
+		"ishal", "ates", "ilac", "понос", "температур", "лекарств", "ліки", "biegunka", "goraczk", "lekarstw",
+		"diaree", "febra", "medicament", "الدواء", "دواء", "حرارته", "الحمى", "اسهال", "تب", "دارو",
+	}
+	// Private legal disputes and claims, which need a lawyer, not the city.
+	legalPhrases = []string{
+		"verklagen", "klage einreichen", "schmerzensgeld", "anwalt", "meine chancen", "sue ", "lawsuit", "lawyer",
+		"dava ac", "avukat", "подать в суд", "адвокат", "судитися", "pozwac", "adwokat", "avocat", "da in judecata",
+		"مقاضاة", "محامي", "وکیل", "شکایت کنم",
+	}
+	// Recommendations of businesses, apps or places.
+	recommendPhrases = []string{
+		"empfehlen", "empfiehl", "recommend", "oner", "tavsiye", "порекоменд", "посовет", "порад", "polec",
+		"recomand", "توصية", "تنصح", "پیشنهاد", "cheapest", "gunstigste", "billigste", "best rated",
+	}
+	// A landlord's or neighbour's conduct is a private dispute when the question is whether they may.
+	disputeParties = []string{"vermieter", "landlord", "nachbar", "neighbour", "neighbor", "ev sahibi", "арендодател", "орендодав", "wlasciciel mieszkania", "proprietar"}
+	disputeAsks    = []string{"darf der", "darf die", "darf er", "darf sie", "allowed to", "can he", "can she", "is that legal", "ist das erlaubt", "zulassig"}
+	greetings      = []string{"hallo", "hi", "hey", "guten tag", "guten morgen", "guten abend", "moin", "servus", "danke", "vielen dank", "thanks", "thank you", "hello", "merhaba", "tesekkurler", "привет", "здравствуйте", "спасибо", "дякую", "вітаю", "مرحبا", "شكرا", "سلام", "ممنون", "czesc", "dzien dobry", "dziekuje", "buna", "multumesc"}
+)
+
+// classify sorts a (redacted) message. ownCity is the city's name; questions about another
+// city's services are out of scope, questions from someone who moved from there are not.
+func classify(text, ownCity string, otherCities []string) intent {
+	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
+	has := func(list []string) bool {
+		for _, p := range list {
+			if strings.Contains(f, " "+knowledge.Fold(p)) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(injectionPhrases):
+		return intentOutOfScope
+	case has(humanPhrases) && len(strings.Fields(f)) <= 12:
+		return intentHuman
+	case isGreeting(f):
+		return intentGreeting
+	case has(abusePhrases), has(smalltalkPhrases), has(topicPhrases), has(medicalPhrases), has(legalPhrases),
+		has(recommendPhrases), has(disputeParties) && has(disputeAsks):
+		return intentOutOfScope
+	case mentionsOtherCity(f, ownCity, otherCities):
+		return intentOutOfScope
+	}
+	return intentQuestion
+}
+
+// isGreeting: the whole message is a greeting or thanks, nothing more.
+func isGreeting(f string) bool {
+	rest := f
+	for _, g := range greetings {
+		rest = strings.ReplaceAll(rest, " "+knowledge.Fold(g)+" ", " ")
+	}
+	return strings.TrimSpace(rest) == "" || (len(strings.Fields(rest)) <= 2 && len(strings.Fields(f)) <= 4 &&
+		strings.TrimSpace(rest) != strings.TrimSpace(f))
+}
+
+// locatives are the words that put a place as where something happens ("in Hamburg"), unlike
+// "from Hamburg" (someone who moved here).
+var locatives = []string{"in", "im", "at", "w", "we", "в", "у", "في", "в", "در", "în", "in der stadt"}
+
+// mentionsOtherCity: the question places itself in another city.
+func mentionsOtherCity(f, ownCity string, cities []string) bool {
+	own := knowledge.Fold(ownCity)
+	words := strings.Fields(f)
+	for i, w := range words {
+		for _, c := range cities {
+			fc := knowledge.Fold(c)
+			if fc == own || !strings.HasPrefix(w, fc) || len([]rune(w)) > len([]rune(fc))+3 {
+				continue
+			}
+			if i > 0 && isLocative(words[i-1]) {
+				return true
+			}
+			// Turkish and Finnish-like suffixes: hamburg'da -> "hamburg da"
+			if i+1 < len(words) && (words[i+1] == "da" || words[i+1] == "de" || words[i+1] == "ta" || words[i+1] == "te") {
+				return true
+			}
+			// Arabic and Persian attach "in" as a prefix: بميونخ; Russian declines: в Мюнхене.
+			if strings.HasPrefix(w, "ب"+fc) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isLocative(w string) bool {
+	for _, l := range locatives {
+		if w == knowledge.Fold(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// otherCityNames are German cities (and their names in other scripts) that citizens compare with
+// or confuse with their own. A deployment adds its neighbours in configuration.
+var otherCityNames = []string{
+	"Berlin", "Hamburg", "München", "Munich", "Köln", "Cologne", "Frankfurt", "Stuttgart", "Düsseldorf", "Leipzig",
+	"Dortmund", "Essen", "Bremen", "Dresden", "Hannover", "Nürnberg", "Duisburg", "Bochum", "Wuppertal", "Bielefeld",
+	"Bonn", "Münster", "Mannheim", "Karlsruhe", "Augsburg", "Wiesbaden", "Mainz", "Kiel", "Rostock", "Erfurt",
+	"Берлин", "Берлін", "Гамбург", "Мюнхен", "Кельн", "Франкфурт", "Штутгарт", "Дюссельдорф", "Лейпциг", "Дрезден",
+	"برلين", "برلین", "هامبورغ", "هامبورگ", "ميونخ", "مونیخ", "کلن", "كولونيا", "فرانكفورت", "فرانکفورت",
+	"Monachium", "Kolonia", "Münih", "Köln'de", "Monaco di Baviera",
+}

@@ -1,0 +1,119 @@
+// Package i18n holds citybot's message catalogs, one JSON file per language, shared by the chat
+// engine and the widget, and looks messages up with go-i18n.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed *.json
+var files embed.FS
+
+// Languages are the catalog languages in the order a language menu lists them. "de-simple" is
+// Leichte Sprache (plain German).
+func Languages() []string {
+	return []string{"de", "de-simple", "en", "tr", "ar", "uk", "ru", "fa", "pl", "ro"}
+}
+
+// RTL tells the languages written right to left.
+func RTL(lang string) bool { return lang == "ar" || lang == "fa" }
+
+// tag is the BCP 47 tag of a catalog language: Leichte Sprache has none of its own, so it is a
+// private use of German.
+func tag(lang string) string {
+	if lang == "de-simple" {
+		return "de-x-simple"
+	}
+	return lang
+}
+
+// Catalog looks up messages in every catalog language; German is the fallback for anything a
+// catalog lacks.
+type Catalog struct {
+	localizers map[string]*goi18n.Localizer
+	messages   map[string]map[string]string // lang -> id -> raw template, for the widget
+}
+
+// Load reads the embedded catalogs, plus overrides from dir when it is not nil: a city's own
+// texts (its name, its privacy notice wording) in files named like the catalogs.
+func Load(override fs.FS) (*Catalog, error) {
+	b := goi18n.NewBundle(language.German)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	c := &Catalog{localizers: map[string]*goi18n.Localizer{}, messages: map[string]map[string]string{}}
+	for _, lang := range Languages() {
+		msgs := map[string]string{}
+		for i, fsys := range []fs.FS{files, override} {
+			if fsys == nil {
+				continue
+			}
+			raw, err := fs.ReadFile(fsys, lang+".json")
+			if err != nil {
+				if i == 1 { // a city overrides only what it wants to
+					continue
+				}
+				return nil, fmt.Errorf("catalog %s: %w", lang, err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("catalog %s: %w", lang, err)
+			}
+			for k, v := range m {
+				msgs[k] = v
+			}
+		}
+		list := make([]*goi18n.Message, 0, len(msgs))
+		for id, text := range msgs {
+			list = append(list, &goi18n.Message{ID: id, Other: text})
+		}
+		t, err := language.Parse(tag(lang))
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		if err := b.AddMessages(t, list...); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		c.messages[lang] = msgs
+	}
+	for _, lang := range Languages() {
+		c.localizers[lang] = goi18n.NewLocalizer(b, tag(lang), "de")
+	}
+	return c, nil
+}
+
+// Supported tells whether lang is a catalog language.
+func (c *Catalog) Supported(lang string) bool {
+	_, ok := c.localizers[lang]
+	return ok
+}
+
+// T returns message id in lang (German when lang is unknown) with data filled in. A missing
+// message returns its id, so a gap shows instead of an empty text.
+func (c *Catalog) T(lang, id string, data map[string]any) string {
+	l, ok := c.localizers[lang]
+	if !ok {
+		l = c.localizers["de"]
+	}
+	s, err := l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Messages returns lang's raw messages whose id starts with prefix, for the widget.
+func (c *Catalog) Messages(lang, prefix string) map[string]string {
+	out := map[string]string{}
+	for id, text := range c.messages[lang] {
+		if strings.HasPrefix(id, prefix) {
+			out[id] = text
+		}
+	}
+	return out
+}
