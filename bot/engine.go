@@ -20,7 +20,7 @@ type Retriever interface {
 
 // Detector tells a text's language; prior wins for texts too short to tell.
 type Detector interface {
-	Detect(text, prior string) string
+	DetectLanguage(text, prior string) string
 }
 
 // City is what the engine says about the city it serves.
@@ -69,7 +69,7 @@ type Reply struct {
 // set, forces the answer's language.
 func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply, error) {
 	if lang == "" || !e.catalog.Supported(lang) {
-		lang = e.detector.Detect(text, convLang)
+		lang = e.detector.DetectLanguage(text, convLang)
 		// Leichte Sprache is German to a detector: keep the citizen's choice.
 		if convLang == "de-simple" && lang == "de" {
 			lang = convLang
@@ -145,7 +145,8 @@ func confidence(hits []knowledge.Hit) float64 {
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
-var reNotResponsible = regexp.MustCompile(`(?i)(nicht (die stadt|das bürgerbüro|wir|zuständig)|ist nicht zuständig|sind nicht zuständig|nicht bei der stadt|zuständig ist (das|die|der)|zuständig sind (die|das)|wenden sie sich (bitte )?an (das|die|den|ihre?n?)|erledigt nicht die stadt|not responsible|is responsible for this)`)
+// Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.
+var reNotResponsible = regexp.MustCompile(`(?i)(ist (die stadt|das bürgerbüro|die stadtverwaltung) nicht zuständig|(sind|ist) wir nicht zuständig|nicht die stadt[^.]{0,40}sondern|erledigt nicht die stadt|nicht bei der stadt, sondern|nicht zuständig[^.]{0,30}(sondern|zuständig ist)|the city is not responsible)`)
 
 // notResponsible tells a hit whose best passage sends the citizen elsewhere.
 func notResponsible(h knowledge.Hit) (string, bool) {

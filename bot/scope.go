@@ -16,68 +16,69 @@ const (
 	intentOutOfScope               // not the city's business, or not a question for a bot
 )
 
-// The phrases below are matched on folded text (lower case, no diacritics, ä = a) at word
-// starts, so "wetter" also finds "Wetterbericht" and "погод" finds "погода", "погоди".
+// The phrases below are matched on folded text (lower case, no diacritics, ä = a) as whole
+// words; a phrase ending in "*" matches any word it starts ("wetter*" finds "Wetterbericht",
+// "погод*" finds "погода", "погоди").
 // Each list is general to every city; they were written from the kinds of requests
 // municipal chatbots report (small talk, abuse, prompt injection, advice), not from test questions.
 var (
 	// Asking for a person, in every catalog language.
 	humanPhrases = []string{
-		"mitarbeiter", "echten menschen", "echter mensch", "einem menschen", "mit menschen", "menschlichen",
-		"sachbearbeiter", "ansprechpartner sprechen", "jemanden sprechen",
+		"mitarbeiter*", "echten menschen", "echter mensch", "einem menschen", "mit menschen", "menschlichen*",
+		"sachbearbeiter*", "ansprechpartner sprechen", "jemanden sprechen",
 		"human", "real person", "a person", "live agent", "speak to someone", "talk to someone", "representative",
 		"insan", "yetkili", "gercek kisi", "canli destek", "temsilci",
 		"انسان", "إنسان", "موظف", "شخص حقيقي", "شخص حقیقی", "کارمند", "اپراتور",
-		"людин", "живою людиною", "оператор", "працівник", "співробітник",
-		"человек", "живым человеком", "сотрудник",
-		"czlowiek", "konsultant", "pracownik", "z osoba",
+		"людин*", "живою людиною", "оператор", "працівник*", "співробітник*",
+		"человек", "живым человеком", "сотрудник*",
+		"czlowiek*", "konsultant*", "pracownik*", "z osoba",
 		"om real", "o persoana", "operator", "angajat",
 	}
 	// Attempts to change the bot's instructions or read them out.
 	injectionPhrases = []string{
 		"ignore all", "ignore previous", "ignore your", "ignore the above", "disregard", "forget your", "forget all",
 		"system prompt", "your instructions", "your rules", "which instructions", "jailbreak", "developer mode",
-		"ignoriere", "vergiss deine", "vergiss alle", "deine anweisungen", "deine regeln", "systemprompt",
-		"talimatlari unut", "sistem istemi", "игнорируй", "забудь", "системн промпт", "ігноруй",
-		"zignoruj", "zapomnij", "ignora", "uita instructiunile", "تجاهل", "نادیده بگیر",
+		"ignoriere*", "vergiss deine", "vergiss alle", "deine anweisungen", "deine regeln", "systemprompt",
+		"talimatlari unut", "sistem istemi", "игнорируй*", "забудь", "системн промпт", "ігноруй*",
+		"zignoruj*", "zapomnij*", "ignora", "uita instructiunile", "تجاهل", "نادیده بگیر",
 	}
 	// Insults and abuse.
 	abusePhrases = []string{
-		"idiot", "dumm", "bloed", "scheiss", "arschloch", "nutzlos", "useless", "stupid", "fuck", "shit",
-		"aptal", "salak", "gerizekali", "ise yaramaz", "тупой", "идиот", "бесполезн", "дурн", "тупий",
-		"glupi", "bezuzyteczn", "idiota", "inutil", "prost", "احمق", "غبي", "عديم الفائدة", "بی فایده",
+		"idiot*", "dumm*", "bloed*", "scheiss*", "arschloch*", "nutzlos*", "useless*", "stupid*", "fuck*", "shit",
+		"aptal*", "salak*", "gerizekali*", "ise yaramaz", "тупой*", "идиот*", "бесполезн*", "дурн*", "тупий*",
+		"glupi*", "bezuzyteczn*", "idiota*", "inutil", "احمق", "غبي", "عديم الفائدة", "بی فایده",
 	}
 	// Small talk and entertainment.
 	smalltalkPhrases = []string{
-		"witz", "joke", "langweilig", "bored", "wie geht es dir", "wie gehts", "how are you", "who made you",
-		"erzahl mir", "tell me a story", "sing", "fikra", "saka", "анекдот", "шутк", "жарт", "dowcip", "kawal",
-		"gluma", "banc", "نكتة", "جوک", "لطیفه",
+		"witz*", "joke", "langweilig*", "bored", "wie geht es dir", "wie gehts", "how are you", "who made you",
+		"erzahl mir", "tell me a story", "fikra", "saka", "анекдот*", "шутк*", "жарт*", "dowcip*", "kawal*",
+		"gluma*", "banc", "نكتة", "جوک", "لطیفه",
 	}
 	// Topics that are never a city service.
 	topicPhrases = []string{
-		"wetter", "weather", "hava durumu", "погод", "pogoda", "vremea", "طقس", "الطقس", "هوا چطور",
-		"wechselkurs", "exchange rate", "курс евро", "курс доллар", "doviz kuru", "kurs walut", "curs valutar", "سعر الصرف",
-		"aktienkurs", "stock price", "bitcoin", "lotto",
+		"wetter*", "weather", "hava durumu", "погод*", "pogoda", "vremea*", "طقس", "الطقس", "هوا چطور",
+		"wechselkurs*", "exchange rate", "курс евро", "курс доллар", "doviz kuru", "kurs walut", "curs valutar", "سعر الصرف",
+		"aktienkurs*", "stock price", "bitcoin", "lotto",
 	}
 	// Medical and veterinary advice.
 	medicalPhrases = []string{
-		"durchfall", "fieber", "medikament", "tablette", "symptom", "diarrh", "fever", "medicine", "which drug",
-		"ishal", "ates", "ilac", "понос", "температур", "лекарств", "ліки", "biegunka", "goraczk", "lekarstw",
-		"diaree", "febra", "medicament", "الدواء", "دواء", "حرارته", "الحمى", "اسهال", "تب", "دارو",
+		"durchfall*", "fieber*", "medikament*", "tablette*", "symptom*", "diarrh*", "fever", "medicine", "which drug",
+		"ishal*", "ilac*", "понос*", "температур*", "лекарств*", "ліки*", "biegunka*", "goraczk*", "lekarstw*",
+		"diaree*", "febra*", "medicament*", "الدواء", "دواء", "حرارته", "الحمى", "اسهال", "دارو",
 	}
 	// Private legal disputes and claims, which need a lawyer, not the city.
 	legalPhrases = []string{
-		"verklagen", "klage einreichen", "schmerzensgeld", "anwalt", "meine chancen", "sue ", "lawsuit", "lawyer",
-		"dava ac", "avukat", "подать в суд", "адвокат", "судитися", "pozwac", "adwokat", "avocat", "da in judecata",
+		"verklagen*", "klage einreichen", "schmerzensgeld*", "anwalt*", "meine chancen", "sue ", "lawsuit", "lawyer",
+		"dava ac", "avukat*", "подать в суд", "адвокат*", "судитися*", "pozwac", "adwokat*", "avocat*", "da in judecata",
 		"مقاضاة", "محامي", "وکیل", "شکایت کنم",
 	}
 	// Recommendations of businesses, apps or places.
 	recommendPhrases = []string{
-		"empfehlen", "empfiehl", "recommend", "oner", "tavsiye", "порекоменд", "посовет", "порад", "polec",
-		"recomand", "توصية", "تنصح", "پیشنهاد", "cheapest", "gunstigste", "billigste", "best rated",
+		"empfehl*", "empfiehl*", "recommend*", "oner*", "oner", "tavsiye*", "порекоменд*", "посовет*", "порад*", "polec*",
+		"recomand*", "توصية", "تنصح", "پیشنهاد", "cheapest", "gunstigste*", "billigste*", "best rated",
 	}
 	// A landlord's or neighbour's conduct is a private dispute when the question is whether they may.
-	disputeParties = []string{"vermieter", "landlord", "nachbar", "neighbour", "neighbor", "ev sahibi", "арендодател", "орендодав", "wlasciciel mieszkania", "proprietar"}
+	disputeParties = []string{"vermieter*", "landlord", "nachbar*", "neighbour", "neighbor", "ev sahibi", "арендодател*", "орендодав*", "wlasciciel mieszkania", "proprietar*"}
 	disputeAsks    = []string{"darf der", "darf die", "darf er", "darf sie", "allowed to", "can he", "can she", "is that legal", "ist das erlaubt", "zulassig"}
 	greetings      = []string{"hallo", "hi", "hey", "guten tag", "guten morgen", "guten abend", "moin", "servus", "danke", "vielen dank", "thanks", "thank you", "hello", "merhaba", "tesekkurler", "привет", "здравствуйте", "спасибо", "дякую", "вітаю", "مرحبا", "شكرا", "سلام", "ممنون", "czesc", "dzien dobry", "dziekuje", "buna", "multumesc"}
 )
@@ -88,7 +89,11 @@ func classify(text, ownCity string, otherCities []string) intent {
 	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
 	has := func(list []string) bool {
 		for _, p := range list {
-			if strings.Contains(f, " "+knowledge.Fold(p)) {
+			if stem, ok := strings.CutSuffix(p, "*"); ok {
+				if strings.Contains(f, " "+knowledge.Fold(stem)) {
+					return true
+				}
+			} else if strings.Contains(f, " "+strings.Join(knowledge.Words(knowledge.Fold(p)), " ")+" ") {
 				return true
 			}
 		}
@@ -137,6 +142,10 @@ func mentionsOtherCity(f, ownCity string, cities []string) bool {
 			if i > 0 && isLocative(words[i-1]) {
 				return true
 			}
+			// "in the city of Munich", "في مدينة ميونخ", "в городе Мюнхен"
+			if i > 1 && isLocative(words[i-2]) && isCityWord(words[i-1]) {
+				return true
+			}
 			// Turkish and Finnish-like suffixes: hamburg'da -> "hamburg da"
 			if i+1 < len(words) && (words[i+1] == "da" || words[i+1] == "de" || words[i+1] == "ta" || words[i+1] == "te") {
 				return true
@@ -145,6 +154,18 @@ func mentionsOtherCity(f, ownCity string, cities []string) bool {
 			if strings.HasPrefix(w, "ب"+fc) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// cityWords are "city" in the catalog languages as they stand before a city's name.
+var cityWords = []string{"Stadt", "city", "of", "مدينة", "شهر", "городе", "город", "місті", "місто", "mieście", "orașul", "şehri", "şehir"}
+
+func isCityWord(w string) bool {
+	for _, c := range cityWords {
+		if w == knowledge.Fold(c) {
+			return true
 		}
 	}
 	return false

@@ -50,3 +50,6 @@ func (d *Detector) Detect(text, prior string) string {
 	}
 	return prior
 }
+
+// DetectLanguage tells the language of a question as retrieval sees it; see Detector.Detect.
+func (ix *Index) DetectLanguage(text, prior string) string { return ix.detector.Detect(text, prior) }

@@ -25,6 +25,13 @@ const (
 	envMaxPageBytes = "CITYBOT_MAX_PAGE_BYTES"
 	envWorkers      = "CITYBOT_WORKERS"
 	envLogLevel     = "CITYBOT_LOG_LEVEL"
+	envCity         = "CITYBOT_CITY"
+	envPrivacyURL   = "CITYBOT_PRIVACY_URL"
+	envContactPhone = "CITYBOT_CONTACT_PHONE"
+	envContactEmail = "CITYBOT_CONTACT_EMAIL"
+	envContactHours = "CITYBOT_CONTACT_HOURS"
+	envMinConf      = "CITYBOT_MIN_CONFIDENCE"
+	envTextsDir     = "CITYBOT_TEXTS_DIR"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -42,6 +49,13 @@ type config struct {
 	MaxPageBytes int64
 	Workers      int
 	LogLevel     string
+	City         string
+	PrivacyURL   string
+	ContactPhone string
+	ContactEmail string
+	ContactHours string
+	MinConf      float64
+	TextsDir     string
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -58,16 +72,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		DatabaseURL: get(envDatabaseURL, ""),
-		DataDir:     get(envData, "./var"),
-		MeiliURL:    get(envMeiliURL, ""),
-		MeiliKey:    get(envMeiliKey, ""),
-		MeiliIndex:  get(envMeiliIndex, "citybot_chunks"),
-		EmbedURL:    get(envEmbedURL, ""),
-		EmbedModel:  get(envEmbedModel, ""),
-		EmbedKey:    get(envEmbedKey, ""),
-		GlossaryDir: get(envGlossaryDir, ""),
-		LogLevel:    get(envLogLevel, "info"),
+		DatabaseURL:  get(envDatabaseURL, ""),
+		DataDir:      get(envData, "./var"),
+		MeiliURL:     get(envMeiliURL, ""),
+		MeiliKey:     get(envMeiliKey, ""),
+		MeiliIndex:   get(envMeiliIndex, "citybot_chunks"),
+		EmbedURL:     get(envEmbedURL, ""),
+		EmbedModel:   get(envEmbedModel, ""),
+		EmbedKey:     get(envEmbedKey, ""),
+		GlossaryDir:  get(envGlossaryDir, ""),
+		LogLevel:     get(envLogLevel, "info"),
+		City:         get(envCity, "Musterstadt"),
+		PrivacyURL:   get(envPrivacyURL, "https://www.musterstadt.example/datenschutz"),
+		ContactPhone: get(envContactPhone, "115"),
+		ContactEmail: get(envContactEmail, ""),
+		ContactHours: get(envContactHours, ""),
+		TextsDir:     get(envTextsDir, ""),
 	}
 	var err error
 	if c.FetchTimeout, err = time.ParseDuration(get(envFetchTimeout, "20s")); err != nil || c.FetchTimeout <= 0 {
@@ -78,6 +98,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Workers, err = strconv.Atoi(get(envWorkers, "4")); err != nil || c.Workers <= 0 {
 		return c, fmt.Errorf("%s: want a positive number", envWorkers)
+	}
+	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.3"), 64); err != nil || c.MinConf < 0 || c.MinConf > 1 {
+		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
 	}
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
@@ -106,6 +129,13 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%d\n", envMaxPageBytes, c.MaxPageBytes)
 	fmt.Fprintf(w, "%s=%d\n", envWorkers, c.Workers)
 	fmt.Fprintf(w, "%s=%s\n", envLogLevel, c.LogLevel)
+	fmt.Fprintf(w, "%s=%s\n", envCity, c.City)
+	fmt.Fprintf(w, "%s=%s\n", envPrivacyURL, c.PrivacyURL)
+	fmt.Fprintf(w, "%s=%s\n", envContactPhone, c.ContactPhone)
+	fmt.Fprintf(w, "%s=%s\n", envContactEmail, c.ContactEmail)
+	fmt.Fprintf(w, "%s=%s\n", envContactHours, c.ContactHours)
+	fmt.Fprintf(w, "%s=%g\n", envMinConf, c.MinConf)
+	fmt.Fprintf(w, "%s=%s\n", envTextsDir, c.TextsDir)
 }
 
 // redactURL hides the password of a database URL.

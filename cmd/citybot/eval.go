@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -100,14 +102,42 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	engine, _, err := newEngine(e, ix)
+	if err != nil {
+		return err
+	}
+	redactor := bot.NewRedactor(time.Now)
+	var answerable, factsFound, handedOff, oos, declined int
 
 	all := &tally{}
 	byLang := map[string]*tally{}
 	byKind := map[string]*tally{}
 	var missed []string
 	for _, q := range qs {
-		if q.Kind == "out_of_scope" {
+		reply, err := engine.Reply(ctx, redactor.Redact(q.Question), "", "")
+		if err != nil {
+			return fmt.Errorf("question %s: %w", q.ID, err)
+		}
+		switch q.Kind {
+		case "out_of_scope":
+			oos++
+			if reply.Kind == "handoff" {
+				declined++
+			} else {
+				missed = append(missed, fmt.Sprintf("%s [%s] %q\n    out of scope, but answered from %s", q.ID, q.Lang, q.Question, reply.Sources[0].URL))
+			}
 			continue
+		case "answerable":
+			answerable++
+			switch {
+			case reply.Kind == "handoff":
+				handedOff++
+				missed = append(missed, fmt.Sprintf("%s [%s] %q\n    handed off (%s, confidence %.2f)", q.ID, q.Lang, q.Question, reply.Reason, reply.Confidence))
+			case containsAll(reply.Text, q.Facts):
+				factsFound++
+			default:
+				missed = append(missed, fmt.Sprintf("%s [%s] %q\n    answer lacks %v: %q", q.ID, q.Lang, q.Question, q.Facts, reply.Text))
+			}
 		}
 		hits, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: mrrDepth})
 		if err != nil {
@@ -136,6 +166,14 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	if all.n > 0 {
 		rep.MRR = all.reciprocal / float64(all.n)
 	}
+	if answerable > 0 {
+		fr, fh := ratio(factsFound, answerable), ratio(handedOff, answerable)
+		rep.FactRecall, rep.FalseHandoff = &fr, &fh
+	}
+	if oos > 0 {
+		d := ratio(declined, oos)
+		rep.OOSDeclined = &d
+	}
 	for l, t := range byLang {
 		rep.ByLang[l] = langScore{N: t.n, HitAt1: ratio(t.at1, t.n), HitAt3: ratio(t.at3, t.n)}
 	}
@@ -150,6 +188,16 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// containsAll: the answer contains every fact verbatim.
+func containsAll(text string, facts []string) bool {
+	for _, f := range facts {
+		if !strings.Contains(text, f) {
+			return false
+		}
+	}
+	return true
 }
 
 // rankOf is the 1-based rank of the first hit whose page, or one of its matching translations
@@ -172,7 +220,15 @@ func sameURL(a, b string) bool {
 }
 
 func printEval(w io.Writer, rep evalReport, all *tally, byLang, byKind map[string]*tally) {
-	fmt.Fprintf(w, "%d questions, %d with an expected page\n\n", rep.Questions, all.n)
+	fmt.Fprintf(w, "%d questions, %d with an expected page\n", rep.Questions, all.n)
+	pct := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", *p)
+	}
+	fmt.Fprintf(w, "answering: fact recall %s, out of scope declined %s, false handoffs %s\n\n",
+		pct(rep.FactRecall), pct(rep.OOSDeclined), pct(rep.FalseHandoff))
 	fmt.Fprintf(w, "%-12s %5s %7s %7s %7s\n", "", "n", "hit@1", "hit@3", "mrr")
 	row := func(name string, t *tally) {
 		mrr := 0.0

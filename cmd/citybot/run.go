@@ -6,11 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
 
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -148,6 +151,31 @@ func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, e
 	}
 	return knowledge.NewIndex(ctx, db.Pool, emb, g, meili, e.log)
 }
+
+// newEngine builds the chat engine over ix as configured.
+func newEngine(e *env, ix *knowledge.Index) (*bot.Engine, *i18n.Catalog, error) {
+	var texts fs.FS
+	if e.cfg.TextsDir != "" {
+		root, err := os.OpenRoot(e.cfg.TextsDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("texts directory: %w", err)
+		}
+		texts = root.FS()
+	}
+	cat, err := i18n.Load(texts)
+	if err != nil {
+		return nil, nil, err
+	}
+	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL,
+		Contact: bot.Contact{Office: e.cfg.City, Phone: e.cfg.ContactPhone, Email: e.cfg.ContactEmail, Hours: e.cfg.ContactHours}}
+	return bot.NewEngine(ix, ix, cat, city, bot.EngineConfig{MinConfidence: e.cfg.MinConf}), cat, nil
+}
+
+// The knowledge index is what the chat engine retrieves from and detects languages with.
+var (
+	_ bot.Retriever = (*knowledge.Index)(nil)
+	_ bot.Detector  = (*knowledge.Index)(nil)
+)
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("migrate", "migrate", e.stderr)
