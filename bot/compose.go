@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"strings"
 
 	"github.com/citybot-project/citybot/knowledge"
@@ -10,10 +11,22 @@ import (
 // short enough to read in the widget.
 const maxPassageRunes = 900
 
-// compose builds the extractive answer: the city's own words from the best page's matching
-// sections, each under its heading, framed in the citizen's language.
-func (e *Engine) compose(lang string, top knowledge.Hit) Reply {
+// compose builds the extractive answer: the city's own words, the sentences, list items and table
+// rows of the best page that answer the question, under their headings, framed in the citizen's
+// language. chunks are the top hit's page.
+func (e *Engine) compose(ctx context.Context, question, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, error) {
 	page := version(top, lang)
+	if page.URL != top.URL {
+		var err error
+		if chunks, err = e.retriever.PageChunks(ctx, page.URL); err != nil {
+			return Reply{}, err
+		}
+	}
+	own, added := e.retriever.QuestionTerms(question, lang)
+	quote := selectPassages(units(chunks, page.Lang), own, added, maxPassageRunes)
+	if quote == "" {
+		quote = page.Text
+	}
 	var b strings.Builder
 	data := map[string]any{"Title": page.Title, "City": e.city.Name}
 	intro := "answer.intro"
@@ -22,7 +35,7 @@ func (e *Engine) compose(lang string, top knowledge.Hit) Reply {
 	}
 	b.WriteString(e.catalog.T(lang, intro, data))
 	b.WriteString("\n\n")
-	b.WriteString(passages(page))
+	b.WriteString(quote)
 	b.WriteString("\n\n")
 	b.WriteString(e.catalog.T(lang, "answer.more", data))
 	sources := []Source{{Title: page.Title, URL: page.URL, Snippet: snippet(page.Text)}}
@@ -31,7 +44,7 @@ func (e *Engine) compose(lang string, top knowledge.Hit) Reply {
 			sources = append(sources, Source{Title: v.Title, URL: v.URL, Snippet: snippet(v.Text)})
 		}
 	}
-	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}
+	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, nil
 }
 
 // version picks the language version of a hit to answer from: the citizen's language if the
@@ -73,38 +86,4 @@ func sameLanguage(pageLang, lang string) bool {
 		lang = "de"
 	}
 	return strings.HasPrefix(pageLang, lang)
-}
-
-// passages are the page's best chunk and its other matching chunks that score at least half as
-// well, each under its heading, up to maxPassageRunes.
-func passages(h knowledge.Hit) string {
-	type part struct {
-		heads []string
-		text  string
-	}
-	parts := []part{{h.Headings, h.Text}}
-	for _, c := range h.Chunks {
-		if len(parts) >= 3 || c.Score < 0.5*h.ChunkScore {
-			break
-		}
-		parts = append(parts, part{c.Headings, c.Text})
-	}
-	var out []string
-	used := 0
-	for _, p := range parts {
-		text := p.text
-		if n := len([]rune(text)); used+n > maxPassageRunes {
-			if used > 0 {
-				break
-			}
-			text = string([]rune(text)[:maxPassageRunes]) + " …"
-		}
-		heading := ""
-		if len(p.heads) > 1 {
-			heading = p.heads[len(p.heads)-1] + ":\n"
-		}
-		out = append(out, heading+text)
-		used += len([]rune(text))
-	}
-	return strings.Join(out, "\n\n")
 }

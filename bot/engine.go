@@ -16,6 +16,7 @@ import (
 type Retriever interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
 	PageChunks(ctx context.Context, url string) ([]knowledge.ChunkHit, error)
+	QuestionTerms(text, lang string) (own, added []string)
 }
 
 // Detector tells a text's language; prior wins for texts too short to tell.
@@ -111,7 +112,10 @@ func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply,
 		r.Confidence = conf
 		return r, nil
 	}
-	r := e.compose(lang, top)
+	r, err := e.compose(ctx, text, lang, top, chunks)
+	if err != nil {
+		return Reply{}, err
+	}
 	r.Confidence = conf
 	r.Contact = contact
 	return r, nil

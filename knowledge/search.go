@@ -382,3 +382,25 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 	}
 	return out, rows.Err()
 }
+
+// QuestionTerms are the lexemes retrieval searches for a question: its own and those the
+// glossary adds. The chat engine uses them to pick the sentences of a page that answer.
+func (ix *Index) QuestionTerms(text, lang string) (own, added []string) {
+	own = queryTerms(text)
+	if extra := ix.glossary.Expand(text, lang); len(extra) > 0 {
+		seen := map[string]bool{}
+		for _, t := range own {
+			seen[t] = true
+		}
+		for _, t := range queryTerms(strings.Join(extra, " ")) {
+			if !seen[t] {
+				seen[t] = true
+				added = append(added, t)
+			}
+		}
+	}
+	return own, added
+}
+
+// Lexemes analyses text as the index does (folded, stop words dropped, stemmed for lang).
+func Lexemes(text, lang string) []string { return lexemes(text, stemLang(lang)) }
