@@ -85,7 +85,9 @@ func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply,
 	case intentOutOfScope:
 		return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "handoff.out_of_scope", data), nil, nil), nil
 	}
-	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: text, Lang: lang, Limit: 5})
+	// Redaction placeholders ([email]) say nothing about the topic.
+	query := rePlaceholder.ReplaceAllString(text, " ")
+	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: query, Lang: lang, Limit: 5})
 	if err != nil {
 		return Reply{}, fmt.Errorf("search: %w", err)
 	}
@@ -112,7 +114,7 @@ func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply,
 		r.Confidence = conf
 		return r, nil
 	}
-	r, err := e.compose(ctx, text, lang, top, chunks)
+	r, err := e.compose(ctx, query, lang, top, chunks)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -147,6 +149,8 @@ func confidence(hits []knowledge.Hit) float64 {
 }
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
+
+var rePlaceholder = regexp.MustCompile(`\[(email|phone|iban|id-number|tax-number|date-of-birth|address)\]`)
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
 // Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.

@@ -19,16 +19,17 @@ const (
 
 // Error codes of the protocol's error message: stable, for clients to act on.
 const (
-	CodeBadJSON       = "bad_json"
-	CodeUnknownType   = "unknown_type"
-	CodeMissingField  = "missing_field"
-	CodeTooLong       = "too_long"
-	CodeEmpty         = "empty"
-	CodeInvalidText   = "invalid_text" // invalid UTF-8 or control characters
-	CodeUnknownAnswer = "unknown_answer"
-	CodeInvalidToken  = "invalid_token"
-	CodeRateLimited   = "rate_limited"
-	CodeInternal      = "internal"
+	CodeBadJSON         = "bad_json"
+	CodeUnknownType     = "unknown_type"
+	CodeMissingField    = "missing_field"
+	CodeTooLong         = "too_long"
+	CodeEmpty           = "empty"
+	CodeInvalidText     = "invalid_text" // invalid UTF-8 or control characters
+	CodeUnknownAnswer   = "unknown_answer"
+	CodeInvalidToken    = "invalid_token"
+	CodeRateLimited     = "rate_limited"
+	CodeInternal        = "internal"
+	CodeConsentRequired = "consent_required" // a ticket without consent to store contact data
 )
 
 // Handoff reasons.

@@ -32,6 +32,11 @@ const (
 	envContactHours = "CITYBOT_CONTACT_HOURS"
 	envMinConf      = "CITYBOT_MIN_CONFIDENCE"
 	envTextsDir     = "CITYBOT_TEXTS_DIR"
+	envAddr         = "CITYBOT_ADDR"
+	envOrigins      = "CITYBOT_ALLOWED_ORIGINS"
+	envRetention    = "CITYBOT_RETENTION_DAYS"
+	envConnLimits   = "CITYBOT_CONN_LIMITS"
+	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -56,6 +61,13 @@ type config struct {
 	ContactHours string
 	MinConf      float64
 	TextsDir     string
+	Addr         string
+	Origins      []string
+	Retention    time.Duration
+	ConnRate     float64
+	ConnBurst    int
+	AddrRate     float64 // 0: no per-address limit
+	AddrBurst    int
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -102,10 +114,41 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.3"), 64); err != nil || c.MinConf < 0 || c.MinConf > 1 {
 		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
 	}
+	c.Addr = get(envAddr, ":8080")
+	for _, o := range strings.Split(get(envOrigins, ""), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.Origins = append(c.Origins, o)
+		}
+	}
+	days, err := strconv.Atoi(get(envRetention, "90"))
+	if err != nil || days < 1 {
+		return c, fmt.Errorf("%s: want a whole number of days", envRetention)
+	}
+	c.Retention = time.Duration(days) * 24 * time.Hour
+	if c.ConnRate, c.ConnBurst, err = parseLimit(get(envConnLimits, "2,5")); err != nil || c.ConnRate == 0 {
+		return c, fmt.Errorf("%s: want RATE,BURST (messages per second, burst), e.g. 2,5", envConnLimits)
+	}
+	if c.AddrRate, c.AddrBurst, err = parseLimit(get(envAddrLimits, "10,60")); err != nil {
+		return c, fmt.Errorf("%s: want RATE,BURST (per second, burst), e.g. 10,60, or off", envAddrLimits)
+	}
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
 	return c, nil
+}
+
+// parseLimit reads "RATE,BURST" or "off" (0, 0).
+func parseLimit(s string) (float64, int, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "off") {
+		return 0, 0, nil
+	}
+	r, b, ok := strings.Cut(s, ",")
+	rate, err1 := strconv.ParseFloat(strings.TrimSpace(r), 64)
+	burst, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || rate <= 0 || burst < 1 {
+		return 0, 0, fmt.Errorf("bad limit %q", s)
+	}
+	return rate, burst, nil
 }
 
 // print writes the configuration with secrets redacted.
@@ -136,6 +179,15 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envContactHours, c.ContactHours)
 	fmt.Fprintf(w, "%s=%g\n", envMinConf, c.MinConf)
 	fmt.Fprintf(w, "%s=%s\n", envTextsDir, c.TextsDir)
+	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
+	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))
+	fmt.Fprintf(w, "%s=%d\n", envRetention, int(c.Retention.Hours()/24))
+	fmt.Fprintf(w, "%s=%g,%d\n", envConnLimits, c.ConnRate, c.ConnBurst)
+	if c.AddrRate == 0 {
+		fmt.Fprintf(w, "%s=off\n", envAddrLimits)
+	} else {
+		fmt.Fprintf(w, "%s=%g,%d\n", envAddrLimits, c.AddrRate, c.AddrBurst)
+	}
 }
 
 // redactURL hides the password of a database URL.

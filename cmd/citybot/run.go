@@ -33,6 +33,7 @@ type env struct {
 
 func commands() []command {
 	return []command{
+		{"serve", "serve citizens: the chat protocol on /ws and a demo page", cmdServe},
 		{"migrate", "apply pending database migrations", cmdMigrate},
 		{"ingest", "read the city's pages into the knowledge base", cmdIngest},
 		{"ask", "show the passages retrieval finds for a question", cmdAsk},

@@ -1,0 +1,343 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/citybot-project/citybot/i18n"
+)
+
+// WebSocket timing, as in gorilla's chat example.
+const (
+	writeWait  = 10 * time.Second  // time allowed to write a message
+	pongWait   = 60 * time.Second  // time allowed to read the next pong
+	pingPeriod = pongWait * 9 / 10 // pings go out before the pong deadline
+	sendQueue  = 32                // messages waiting for a slow client before it is dropped
+	closeWait  = 2 * time.Second   // time the server waits for a close handshake
+)
+
+// client is one WebSocket connection: a reader (this goroutine) and a writer goroutine.
+type client struct {
+	srv  *Server
+	conn *websocket.Conn
+	addr string
+	send chan []byte
+	lim  *rate.Limiter
+
+	closeOnce sync.Once
+	done      chan struct{}
+
+	conv Conversation
+	lang string
+}
+
+func newClient(s *Server, conn *websocket.Conn, addr string) *client {
+	return &client{srv: s, conn: conn, addr: addr, send: make(chan []byte, sendQueue), done: make(chan struct{}),
+		lim: rate.NewLimiter(rate.Limit(s.cfg.ConnRate), s.cfg.ConnBurst)}
+}
+
+// run opens or resumes the conversation and reads messages until the connection ends.
+func (c *client) run(ctx context.Context, lang, resume string) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.writePump()
+	}()
+	defer func() {
+		c.stop()
+		wg.Wait()
+		c.conn.Close()
+	}()
+	if err := c.open(ctx, lang, resume); err != nil {
+		c.srv.log.Error("open conversation", "err", err)
+		c.closeWith(websocket.CloseInternalServerErr, "internal")
+		return
+	}
+	c.conn.SetReadLimit(MaxFrameBytes)
+	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		kind, frame, err := c.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.closeWith(websocket.CloseMessageTooBig, "frame over 16 KiB")
+			}
+			return
+		}
+		if kind != websocket.TextMessage {
+			c.sendError(CodeBadJSON, "")
+			continue
+		}
+		if !c.lim.Allow() || !c.srv.allowAddr(c.addr) {
+			c.sendError(CodeRateLimited, "")
+			continue
+		}
+		c.handle(ctx, frame)
+	}
+}
+
+func (c *client) open(ctx context.Context, lang, resume string) error {
+	st := c.srv.store
+	if resume != "" {
+		conv, err := st.Resume(ctx, resume, c.srv.now().Add(-c.srv.cfg.Retention))
+		switch {
+		case err == nil:
+			c.conv, c.lang = conv, conv.Lang
+			if lang != "" && c.srv.catalog.Supported(lang) {
+				c.lang = lang
+			}
+			c.queue(c.welcome(resume, true))
+			hist, err := st.History(ctx, conv.ID)
+			if err != nil {
+				return err
+			}
+			c.queue(History{Type: "history", Messages: hist})
+			return nil
+		case errors.Is(err, ErrNotFound):
+			c.lang = c.pickLang(lang)
+			c.sendError(CodeInvalidToken, "")
+		default:
+			return err
+		}
+	}
+	c.lang = c.pickLang(lang)
+	conv, token, err := st.Create(ctx, c.lang)
+	if err != nil {
+		return err
+	}
+	c.conv = conv
+	c.queue(c.welcome(token, false))
+	return nil
+}
+
+func (c *client) pickLang(lang string) string {
+	if c.srv.catalog.Supported(lang) {
+		return lang
+	}
+	return "de"
+}
+
+func dir(lang string) string {
+	if i18n.RTL(lang) {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+func (c *client) welcome(token string, resumed bool) Welcome {
+	cat, data := c.srv.catalog, map[string]any{"City": c.srv.city.Name}
+	return Welcome{Type: "welcome", Protocol: ProtocolVersion, ConversationID: c.conv.ID, Token: token, Lang: c.lang,
+		Dir: dir(c.lang), Title: cat.T(c.lang, "disclosure.title", data), Disclosure: cat.T(c.lang, "disclosure.body", data),
+		Privacy: cat.T(c.lang, "disclosure.privacy", data), PrivacyURL: c.srv.city.PrivacyURL,
+		Languages: i18n.Languages(), Resumed: resumed}
+}
+
+// handle answers one client frame; a bad one gets an error message and the connection stays.
+func (c *client) handle(ctx context.Context, frame []byte) {
+	msg, perr := DecodeClientMessage(frame)
+	if perr != nil {
+		c.sendError(perr.Code, msg.ID)
+		return
+	}
+	var err error
+	switch msg.Type {
+	case "ask":
+		err = c.ask(ctx, msg)
+	case "rate":
+		err = c.rate(ctx, msg)
+	case "handoff":
+		err = c.handoff(ctx, msg)
+	case "ticket":
+		err = c.ticket(ctx, msg)
+	}
+	if err != nil {
+		c.srv.log.Error("handle message", "type", msg.Type, "err", err)
+		c.sendError(CodeInternal, msg.ID)
+	}
+}
+
+func (c *client) ask(ctx context.Context, msg ClientMessage) error {
+	text := c.srv.redactor.Redact(msg.Text)
+	msg.Text = text
+	if err := c.srv.store.Append(ctx, c.conv.ID, "citizen", msg); err != nil {
+		return err
+	}
+	forced := ""
+	if msg.Lang != "" && c.srv.catalog.Supported(msg.Lang) {
+		forced = msg.Lang
+	}
+	reply, err := c.srv.engine.Reply(ctx, text, c.lang, forced)
+	if err != nil {
+		return err
+	}
+	if reply.Lang != c.lang {
+		c.lang = reply.Lang
+		if err := c.srv.store.SetLang(ctx, c.conv.ID, c.lang); err != nil {
+			return err
+		}
+	}
+	return c.deliver(ctx, msg.ID, text, reply)
+}
+
+// deliver stores a reply, then sends it.
+func (c *client) deliver(ctx context.Context, replyTo, question string, r Reply) error {
+	c.conv.Answers++
+	id := fmt.Sprintf("a%d", c.conv.Answers)
+	if r.Sources == nil {
+		r.Sources = []Source{}
+	}
+	stored := StoredAnswer{ID: id, Question: question, Kind: r.Kind, Reason: r.Reason, Text: r.Text, Lang: r.Lang,
+		Composer: r.Composer, Sources: r.Sources, Confidence: r.Confidence}
+	if err := c.srv.store.SaveAnswer(ctx, c.conv.ID, stored); err != nil {
+		return err
+	}
+	var out any
+	if r.Kind == "answer" {
+		out = Answer{Type: "answer", ID: id, ReplyTo: replyTo, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang), Sources: r.Sources,
+			Confidence: r.Confidence, Composer: r.Composer, AIGenerated: true, Label: c.srv.catalog.T(r.Lang, "answer.label", nil)}
+	} else {
+		out = Handoff{Type: "handoff", ID: id, ReplyTo: replyTo, Reason: r.Reason, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang),
+			Sources: r.Sources, Contact: r.Contact, Options: c.options(r), AIGenerated: true, Confidence: r.Confidence}
+	}
+	if err := c.srv.store.Append(ctx, c.conv.ID, "bot", out); err != nil {
+		return err
+	}
+	c.queue(out)
+	return nil
+}
+
+// options are the ways to a person a handoff offers. Live agents arrive with the service desk;
+// until then a callback, an e-mail answer and the office's own contact are offered.
+func (c *client) options(r Reply) []Option {
+	t := func(id string) string { return c.srv.catalog.T(r.Lang, id, nil) }
+	opts := []Option{{Kind: "callback", Label: t("handoff.option.callback")}, {Kind: "email", Label: t("handoff.option.email")}}
+	if r.Contact != nil {
+		opts = append(opts, Option{Kind: "office", Label: t("handoff.option.office")})
+	}
+	return opts
+}
+
+func (c *client) rate(ctx context.Context, msg ClientMessage) error {
+	err := c.srv.store.Rate(ctx, c.conv.ID, msg.AnswerID, msg.Value, c.srv.redactor.Redact(msg.Comment))
+	if errors.Is(err, ErrNotFound) {
+		c.sendError(CodeUnknownAnswer, msg.AnswerID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.queue(Rated{Type: "rated", AnswerID: msg.AnswerID, Text: c.srv.catalog.T(c.lang, "rated.thanks", nil)})
+	return nil
+}
+
+func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
+	data := map[string]any{"City": c.srv.city.Name}
+	text := c.srv.catalog.T(c.lang, "handoff.user_request", data) + " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
+	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
+	return c.deliver(ctx, "", "", r)
+}
+
+func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
+	if !msg.Consent {
+		c.queue(ErrorMessage{Type: "error", Code: CodeConsentRequired, Message: c.srv.catalog.T(c.lang, "ticket.consent_missing", nil)})
+		return nil
+	}
+	number, err := c.srv.store.CreateTicket(ctx, c.conv.ID, Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
+		Email: msg.Email, Note: c.srv.redactor.Redact(msg.Text), Lang: c.lang})
+	if err != nil {
+		return err
+	}
+	c.queue(TicketCreated{Type: "ticket_created", Number: number,
+		Text: c.srv.catalog.T(c.lang, "ticket.created", map[string]any{"Number": number})})
+	return nil
+}
+
+// errorTexts maps protocol error codes to catalog messages.
+var errorTexts = map[string]string{
+	CodeBadJSON: "error.bad_json", CodeUnknownType: "error.unknown_type", CodeMissingField: "error.missing_field",
+	CodeTooLong: "error.too_long", CodeEmpty: "error.empty", CodeInvalidText: "error.invalid_text",
+	CodeUnknownAnswer: "error.unknown_answer", CodeInvalidToken: "error.invalid_token", CodeRateLimited: "error.rate_limited",
+	CodeInternal: "error.internal",
+}
+
+func (c *client) sendError(code, replyTo string) {
+	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.lang, errorTexts[code], nil), ReplyTo: replyTo})
+}
+
+// queue hands a message to the writer; a client too slow to take its messages is dropped rather
+// than holding up the server.
+func (c *client) queue(msg any) {
+	b, err := json.Marshal(msg)
+	if err != nil {
+		c.srv.log.Error("encode message", "err", err)
+		return
+	}
+	select {
+	case c.send <- b:
+	case <-c.done:
+	default:
+		c.srv.log.Warn("dropping slow client")
+		c.stop()
+	}
+}
+
+func (c *client) stop() { c.closeOnce.Do(func() { close(c.done) }) }
+
+// closeWith sends a close frame with code and stops the client.
+func (c *client) closeWith(code int, text string) {
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(writeWait))
+	c.stop()
+}
+
+// goingAway closes the connection for a server shutdown; the reader ends when the client answers
+// or the close wait is over.
+func (c *client) goingAway() {
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restart"),
+		time.Now().Add(writeWait))
+	c.conn.SetReadDeadline(time.Now().Add(closeWait))
+}
+
+func (c *client) writePump() {
+	ticker := time.NewTicker(pingPeriod)
+	defer ticker.Stop()
+	for {
+		select {
+		case b := <-c.send:
+			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.stop()
+				c.conn.Close() // unblocks the reader
+				return
+			}
+		case <-ticker.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+				c.stop()
+				c.conn.Close()
+				return
+			}
+		case <-c.done:
+			// Flush what is queued (a last error message), then leave.
+			for {
+				select {
+				case b := <-c.send:
+					c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+					if c.conn.WriteMessage(websocket.TextMessage, b) != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/citybot-project/citybot/i18n"
+)
+
+// ServerConfig is what the chat server needs to know beyond its parts.
+type ServerConfig struct {
+	AllowedOrigins []string      // origins of city pages that embed the widget; same-origin is always allowed
+	Retention      time.Duration // conversations idle longer are purged and cannot be resumed
+	// Per connection: messages per second and burst.
+	ConnRate  float64
+	ConnBurst int
+	// Per client address; AddrRate 0 switches the address limit off (load tests behind one address).
+	AddrRate  float64
+	AddrBurst int
+}
+
+// Server serves the chat protocol over WebSockets.
+type Server struct {
+	engine   *Engine
+	store    *Store
+	catalog  *i18n.Catalog
+	redactor *Redactor
+	city     City
+	cfg      ServerConfig
+	log      *slog.Logger
+	now      func() time.Time
+	upgrader websocket.Upgrader
+	origins  map[string]bool
+
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	addrs   map[string]*addrLimit
+}
+
+type addrLimit struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// NewServer returns a chat server.
+func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
+	s := &Server{engine: e, store: st, catalog: cat, redactor: NewRedactor(now), city: city, cfg: cfg, log: log, now: now,
+		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
+	for _, o := range cfg.AllowedOrigins {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			s.origins[strings.ToLower(o)] = true
+		}
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.originAllowed,
+	}
+	return s
+}
+
+// originAllowed accepts the server's own origin, the configured ones, and clients that send no
+// Origin (not browsers). gorilla's default would refuse every city page that embeds the widget.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return s.origins[strings.ToLower(strings.TrimRight(origin, "/"))]
+}
+
+// ServeWS upgrades GET /ws and runs the conversation until the client leaves.
+func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	addr := clientAddr(r)
+	if !s.allowAddr(addr) {
+		http.Error(w, "rate_limited", http.StatusTooManyRequests)
+		return
+	}
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newClient(s, conn, addr)
+	s.mu.Lock()
+	s.clients[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.clients, c)
+		s.mu.Unlock()
+	}()
+	c.run(r.Context(), r.URL.Query().Get("lang"), r.URL.Query().Get("resume"))
+}
+
+// clientAddr is the client's IP for rate limits only: it is never stored.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) allowAddr(addr string) bool {
+	if s.cfg.AddrRate <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	a, ok := s.addrs[addr]
+	if !ok {
+		a = &addrLimit{lim: rate.NewLimiter(rate.Limit(s.cfg.AddrRate), s.cfg.AddrBurst)}
+		s.addrs[addr] = a
+	}
+	a.seen = now
+	// Forget addresses idle for ten minutes, so the map does not grow without bound.
+	if len(s.addrs) > 10000 {
+		for k, v := range s.addrs {
+			if now.Sub(v.seen) > 10*time.Minute {
+				delete(s.addrs, k)
+			}
+		}
+	}
+	return a.lim.AllowN(now, 1)
+}
+
+// Shutdown tells every connected client that the server is going away (close code 1001), so
+// widgets reconnect and resume.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	clients := make([]*client, 0, len(s.clients))
+	for c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	for _, c := range clients {
+		c.goingAway()
+	}
+}
+
+// Clients is the number of open connections.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+// RunPurge deletes conversations past the retention period, hourly, until ctx ends.
+func (s *Server) RunPurge(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.store.Purge(ctx, s.now().Add(-s.cfg.Retention)); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("purge", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged conversations past retention", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

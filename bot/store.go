@@ -1,0 +1,226 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store keeps conversations, answers, ratings and tickets in PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewStore returns a Store over pool.
+func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store { return &Store{pool: pool, now: now} }
+
+// ErrNotFound is returned for an unknown (or expired) conversation or answer.
+var ErrNotFound = errors.New("not found")
+
+// Conversation is an open conversation.
+type Conversation struct {
+	ID      string
+	Lang    string
+	Answers int // answers so far: the next answer's id is a<Answers+1>
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func newUUID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+// Create starts a conversation and returns it with its resume token.
+func (s *Store) Create(ctx context.Context, lang string) (Conversation, string, error) {
+	id, err := newUUID()
+	if err != nil {
+		return Conversation{}, "", err
+	}
+	token, err := randomToken()
+	if err != nil {
+		return Conversation{}, "", err
+	}
+	now := s.now()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO conversations (id, token_hash, lang, created_at, last_active)
+		VALUES ($1, $2, $3, $4, $4)`, id, tokenHash(token), lang, now); err != nil {
+		return Conversation{}, "", fmt.Errorf("create conversation: %w", err)
+	}
+	return Conversation{ID: id, Lang: lang}, token, nil
+}
+
+// Resume finds the conversation of a resume token that was active after notBefore.
+func (s *Store) Resume(ctx context.Context, token string, notBefore time.Time) (Conversation, error) {
+	var c Conversation
+	err := s.pool.QueryRow(ctx, `SELECT c.id::text, c.lang, (SELECT count(*) FROM answers a WHERE a.conversation_id = c.id)
+		FROM conversations c WHERE c.token_hash = $1 AND c.last_active >= $2`, tokenHash(token), notBefore).
+		Scan(&c.ID, &c.Lang, &c.Answers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("resume conversation: %w", err)
+	}
+	return c, nil
+}
+
+// SetLang records the conversation's language.
+func (s *Store) SetLang(ctx context.Context, convID, lang string) error {
+	_, err := s.pool.Exec(ctx, "UPDATE conversations SET lang = $2 WHERE id = $1", convID, lang)
+	return err
+}
+
+// Append stores a message as sent and marks the conversation active.
+func (s *Store) Append(ctx context.Context, convID, role string, msg any) error {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO messages (conversation_id, role, body, created_at) VALUES ($1, $2, $3, $4)",
+			convID, role, body, now); err != nil {
+			return fmt.Errorf("store message: %w", err)
+		}
+		_, err := tx.Exec(ctx, "UPDATE conversations SET last_active = $2 WHERE id = $1", convID, now)
+		return err
+	})
+}
+
+// History returns a conversation's messages in order.
+func (s *Store) History(ctx context.Context, convID string) ([]json.RawMessage, error) {
+	rows, err := s.pool.Query(ctx, "SELECT body FROM messages WHERE conversation_id = $1 ORDER BY id", convID)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer rows.Close()
+	out := []json.RawMessage{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, json.RawMessage(b))
+	}
+	return out, rows.Err()
+}
+
+// StoredAnswer is an answer or handoff as kept for ratings and review.
+type StoredAnswer struct {
+	ID, Question, Kind, Reason, Text, Lang, Composer string
+	Sources                                          []Source
+	Confidence                                       float64
+}
+
+// SaveAnswer stores an answer or handoff.
+func (s *Store) SaveAnswer(ctx context.Context, convID string, a StoredAnswer) error {
+	sources, _ := json.Marshal(a.Sources)
+	_, err := s.pool.Exec(ctx, `INSERT INTO answers (conversation_id, answer_id, question, kind, reason, text, sources,
+		confidence, lang, composer, created_at) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11)`,
+		convID, a.ID, a.Question, a.Kind, a.Reason, a.Text, sources, a.Confidence, a.Lang, a.Composer, s.now())
+	if err != nil {
+		return fmt.Errorf("store answer: %w", err)
+	}
+	return nil
+}
+
+// Rate stores a rating of an answer, replacing an earlier one, and keeps the anonymous daily
+// counts in step.
+func (s *Store) Rate(ctx context.Context, convID, answerID, value, comment string) error {
+	now := s.now()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var lang, kind, composer string
+		err := tx.QueryRow(ctx, "SELECT lang, kind, composer FROM answers WHERE conversation_id = $1 AND answer_id = $2",
+			convID, answerID).Scan(&lang, &kind, &composer)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var old string
+		err = tx.QueryRow(ctx, "SELECT value FROM ratings WHERE conversation_id = $1 AND answer_id = $2 FOR UPDATE",
+			convID, answerID).Scan(&old)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ratings (conversation_id, answer_id, value, comment, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (conversation_id, answer_id)
+			DO UPDATE SET value = EXCLUDED.value, comment = EXCLUDED.comment, updated_at = EXCLUDED.updated_at`,
+			convID, answerID, value, comment, now); err != nil {
+			return fmt.Errorf("store rating: %w", err)
+		}
+		day := now.UTC().Format(time.DateOnly)
+		if old != "" {
+			if _, err := tx.Exec(ctx, `UPDATE rating_stats SET n = n - 1 WHERE day = $1 AND lang = $2 AND kind = $3
+				AND composer = $4 AND value = $5`, day, lang, kind, composer, old); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO rating_stats (day, lang, kind, composer, value, n) VALUES ($1, $2, $3, $4, $5, 1)
+			ON CONFLICT (day, lang, kind, composer, value) DO UPDATE SET n = rating_stats.n + 1`, day, lang, kind, composer, value)
+		return err
+	})
+}
+
+// Ticket is a citizen's request to be called back or answered by e-mail.
+type Ticket struct {
+	Kind, Name, Phone, Email, Note, Lang string
+}
+
+// CreateTicket stores a ticket (the caller has the citizen's consent) and returns its number.
+func (s *Store) CreateTicket(ctx context.Context, convID string, t Ticket) (string, error) {
+	now := s.now()
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO tickets (number, conversation_id, kind, name, phone, email, note, lang, consent_at, created_at)
+		VALUES ('pending-' || gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+		convID, t.Kind, t.Name, t.Phone, t.Email, t.Note, t.Lang, now).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("store ticket: %w", err)
+	}
+	number := fmt.Sprintf("%s-%05d", now.Format("20060102"), id)
+	if _, err := s.pool.Exec(ctx, "UPDATE tickets SET number = $2 WHERE id = $1", id, number); err != nil {
+		return "", err
+	}
+	return number, nil
+}
+
+// Purge deletes conversations (with their messages, answers and ratings) and tickets last
+// touched before cutoff. Daily rating counts stay.
+func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM conversations WHERE last_active < $1", cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("purge conversations: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, "DELETE FROM tickets WHERE created_at < $1", cutoff); err != nil {
+		return 0, fmt.Errorf("purge tickets: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/widget"
+)
+
+const serveUsage = `serve [--addr HOST:PORT]
+
+Serves citizens: the chat protocol on /ws, /healthz, /readyz, and a demo page on /.`
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("serve", serveUsage, e.stderr)
+	addr := fs.String("addr", e.cfg.Addr, "address to listen on ("+envAddr+")")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, ix, err := openIndex(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := newChatServer(e, db, ix)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	e.log.Info("serving", "addr", ln.Addr().String())
+	return serveHTTP(ctx, ln, routes(srv, db), srv, e.log)
+}
+
+func newChatServer(e *env, db *database.DB, ix *knowledge.Index) (*bot.Server, error) {
+	engine, catalog, err := newEngine(e, ix)
+	if err != nil {
+		return nil, err
+	}
+	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
+	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst}
+	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), nil
+}
+
+// routes is citybot's whole HTTP surface.
+func routes(srv *bot.Server, db *database.DB) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", srv.ServeWS)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Pool.Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
+		http.ServeFileFS(w, r, widget.FS, "demo.html")
+	})
+	return mux
+}
+
+// serveHTTP serves until ctx ends, then closes the WebSockets with "going away" so clients
+// resume elsewhere or after the restart, and lets running requests finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *bot.Server, log *slog.Logger) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go srv.RunPurge(purgeCtx)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	srv.Shutdown()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
