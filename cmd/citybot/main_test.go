@@ -113,14 +113,20 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 	}
 	var rep evalReport
 	json.Unmarshal([]byte(stdout), &rep)
-	if rep.Questions < 200 || rep.FactRecall != nil {
-		t.Errorf("questions %d fact_recall %v", rep.Questions, rep.FactRecall)
+	if rep.Questions < 200 || rep.FactRecall == nil || rep.OOSDeclined == nil || rep.FalseHandoff == nil {
+		t.Fatalf("questions %d, answering metrics %v %v %v", rep.Questions, rep.FactRecall, rep.OOSDeclined, rep.FalseHandoff)
+	}
+	// Floors below the README's numbers: the chat engine must not regress.
+	if *rep.FactRecall < 0.5 || *rep.OOSDeclined < 0.9 || *rep.FalseHandoff > 0.08 {
+		t.Errorf("answering regressed: fact recall %.2f, out of scope declined %.2f, false handoffs %.2f",
+			*rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
 	}
 	if rep.HitAt3 < 0.85 || rep.HitAt1 < 0.65 || rep.ByLang["de"].HitAt3 < 0.85 || rep.ByLang["en"].HitAt3 < 0.8 {
 		t.Errorf("retrieval regressed: hit@1 %.2f hit@3 %.2f, de %.2f, en %.2f", rep.HitAt1, rep.HitAt3,
 			rep.ByLang["de"].HitAt3, rep.ByLang["en"].HitAt3)
 	}
-	t.Logf("dev questions: hit@1 %.2f hit@3 %.2f mrr %.2f", rep.HitAt1, rep.HitAt3, rep.MRR)
+	t.Logf("dev questions: hit@1 %.2f hit@3 %.2f mrr %.2f fact recall %.2f declined %.2f false handoffs %.2f",
+		rep.HitAt1, rep.HitAt3, rep.MRR, *rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
 }
 
 func TestEvalBadQuestionFiles(t *testing.T) {
