@@ -1,0 +1,80 @@
+package bot
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestProtocolExample replays the example exchange of docs/protocol.md against a real server:
+// every server message must have the documented type and at least the documented fields.
+func TestProtocolExample(t *testing.T) {
+	raw, err := os.ReadFile("../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	start := strings.Index(doc, "## Example exchange")
+	block := doc[start:]
+	block = block[strings.Index(block, "```json")+len("```json"):]
+	block = block[:strings.Index(block, "```")]
+	type step struct {
+		from string
+		msg  map[string]any
+	}
+	var steps []step
+	from := ""
+	for _, line := range strings.Split(block, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "//"):
+			from = strings.TrimSpace(strings.TrimPrefix(line, "//"))
+		default:
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("example line %q: %v", line, err)
+			}
+			steps = append(steps, step{from, m})
+		}
+	}
+	if len(steps) < 8 {
+		t.Fatalf("example has %d messages", len(steps))
+	}
+	h := newHarness(t, ServerConfig{})
+	c := mustDial(t, h, "")
+	for i, s := range steps {
+		if s.from == "client" {
+			send(t, c, s.msg)
+			continue
+		}
+		got := read(t, c)
+		if got["type"] != s.msg["type"] {
+			t.Fatalf("message %d: got type %v, the doc says %v", i, got["type"], s.msg["type"])
+		}
+		for k := range s.msg {
+			if _, ok := got[k]; !ok {
+				t.Errorf("message %d (%s): field %q documented but not sent", i, s.msg["type"], k)
+			}
+		}
+		for _, k := range []string{"reason", "code", "reply_to", "composer", "ai_generated"} {
+			if want, ok := s.msg[k]; ok && got[k] != want {
+				t.Errorf("message %d: %s = %v, the doc says %v", i, k, got[k], want)
+			}
+		}
+	}
+}
+
+func TestDecodeClientMessage(t *testing.T) {
+	m, err := DecodeClientMessage([]byte(`{"type":"ask","id":"c1","text":"  Hallo?  ","lang":"tr"}`))
+	if err != nil || m.Text != "Hallo?" || m.Lang != "tr" {
+		t.Fatalf("%+v %v", m, err)
+	}
+	if m, err := DecodeClientMessage([]byte(`{"type":"handoff"}`)); err != nil || m.Reason != ReasonUserRequest {
+		t.Fatalf("handoff without reason: %+v %v", m, err)
+	}
+	if _, err := DecodeClientMessage([]byte(`{"type":"rate","answer_id":"a1","value":"up","comment":"` + strings.Repeat("x", MaxCommentRunes+1) + `"}`)); err == nil || err.Code != CodeTooLong {
+		t.Fatalf("long comment: %v", err)
+	}
+}
