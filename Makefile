@@ -13,10 +13,10 @@ setup: ## install PostgreSQL, pgvector (built from Debian's source package) and 
 build:
 	$(GO) build -o $(BIN) ./cmd/citybot
 
-# Until `citybot serve` exists, the demo ingests the sample site and answers questions typed here.
+# Ingests the sample site (unchanged pages cost nothing) and serves it on http://localhost:8080.
 demo: setup build
 	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE)
-	$(BIN) ask
+	$(BIN) serve
 
 test: setup lint eval test-go
 

@@ -45,13 +45,13 @@ type Engine struct {
 	catalog   *i18n.Catalog
 	city      City
 	cfg       EngineConfig
-	cities    []string
+	scope     *scope
 }
 
 // NewEngine returns an engine over the given parts.
 func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig) *Engine {
 	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg,
-		cities: append(append([]string(nil), otherCityNames...), city.Neighbours...)}
+		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...))}
 }
 
 // Reply is the engine's answer or handoff, before it becomes a protocol message.
@@ -77,7 +77,7 @@ func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply,
 		}
 	}
 	data := map[string]any{"City": e.city.Name}
-	switch classify(text, e.city.Name, e.cities) {
+	switch e.scope.classify(text) {
 	case intentHuman:
 		return e.handoff(lang, ReasonUserRequest, e.catalog.T(lang, "handoff.user_request", data), nil, nil), nil
 	case intentGreeting:

@@ -83,43 +83,88 @@ var (
 	greetings      = []string{"hallo", "hi", "hey", "guten tag", "guten morgen", "guten abend", "moin", "servus", "danke", "vielen dank", "thanks", "thank you", "hello", "merhaba", "tesekkurler", "привет", "здравствуйте", "спасибо", "дякую", "вітаю", "مرحبا", "شكرا", "سلام", "ممنون", "czesc", "dzien dobry", "dziekuje", "buna", "multumesc"}
 )
 
-// classify sorts a (redacted) message. ownCity is the city's name; questions about another
-// city's services are out of scope, questions from someone who moved from there are not.
-func classify(text, ownCity string, otherCities []string) intent {
-	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
-	has := func(list []string) bool {
-		for _, p := range list {
-			if stem, ok := strings.CutSuffix(p, "*"); ok {
-				if strings.Contains(f, " "+knowledge.Fold(stem)) {
-					return true
-				}
-			} else if strings.Contains(f, " "+strings.Join(knowledge.Words(knowledge.Fold(p)), " ")+" ") {
-				return true
-			}
+// phrase is a folded phrase of the lists above: whole words, or a stem.
+type phrase struct {
+	text string // " word word " for whole words, " stem" for stems
+}
+
+func compile(list []string) []phrase {
+	out := make([]phrase, 0, len(list))
+	for _, p := range list {
+		if stem, ok := strings.CutSuffix(p, "*"); ok {
+			out = append(out, phrase{" " + knowledge.Fold(stem)})
+		} else {
+			out = append(out, phrase{" " + strings.Join(knowledge.Words(knowledge.Fold(p)), " ") + " "})
 		}
-		return false
 	}
+	return out
+}
+
+// scope classifies messages; it folds its phrase lists once, since it runs on every message.
+type scope struct {
+	injection, human, abuse, smalltalk, topics, medical, legal, recommend, parties, asks []phrase
+	greetings                                                                            []string
+	ownCity                                                                              string
+	cities, locatives, cityWords                                                         map[string]bool
+}
+
+func newScope(ownCity string, otherCities []string) *scope {
+	s := &scope{injection: compile(injectionPhrases), human: compile(humanPhrases), abuse: compile(abusePhrases),
+		smalltalk: compile(smalltalkPhrases), topics: compile(topicPhrases), medical: compile(medicalPhrases),
+		legal: compile(legalPhrases), recommend: compile(recommendPhrases), parties: compile(disputeParties),
+		asks: compile(disputeAsks), ownCity: knowledge.Fold(ownCity),
+		cities: map[string]bool{}, locatives: map[string]bool{}, cityWords: map[string]bool{}}
+	for _, g := range greetings {
+		s.greetings = append(s.greetings, " "+knowledge.Fold(g)+" ")
+	}
+	for _, c := range otherCities {
+		if f := knowledge.Fold(c); f != s.ownCity {
+			s.cities[f] = true
+		}
+	}
+	for _, l := range locatives {
+		s.locatives[knowledge.Fold(l)] = true
+	}
+	for _, c := range cityWords {
+		s.cityWords[knowledge.Fold(c)] = true
+	}
+	return s
+}
+
+func has(f string, list []phrase) bool {
+	for _, p := range list {
+		if strings.Contains(f, p.text) {
+			return true
+		}
+	}
+	return false
+}
+
+// classify sorts a (redacted) message. Questions about another city's services are out of
+// scope, questions from someone who moved from there are not.
+func (s *scope) classify(text string) intent {
+	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
 	switch {
-	case has(injectionPhrases):
+	case has(f, s.injection):
 		return intentOutOfScope
-	case has(humanPhrases) && len(strings.Fields(f)) <= 12:
+	case has(f, s.human) && len(strings.Fields(f)) <= 12:
 		return intentHuman
-	case isGreeting(f):
+	case s.isGreeting(f):
 		return intentGreeting
-	case has(abusePhrases), has(smalltalkPhrases), has(topicPhrases), has(medicalPhrases), has(legalPhrases),
-		has(recommendPhrases), has(disputeParties) && has(disputeAsks):
+	case has(f, s.abuse), has(f, s.smalltalk), has(f, s.topics), has(f, s.medical), has(f, s.legal),
+		has(f, s.recommend), has(f, s.parties) && has(f, s.asks):
 		return intentOutOfScope
-	case mentionsOtherCity(f, ownCity, otherCities):
+	case s.mentionsOtherCity(f):
 		return intentOutOfScope
 	}
 	return intentQuestion
 }
 
 // isGreeting: the whole message is a greeting or thanks, nothing more.
-func isGreeting(f string) bool {
+func (s *scope) isGreeting(f string) bool {
 	rest := f
-	for _, g := range greetings {
-		rest = strings.ReplaceAll(rest, " "+knowledge.Fold(g)+" ", " ")
+	for _, g := range s.greetings {
+		rest = strings.ReplaceAll(rest, g, " ")
 	}
 	return strings.TrimSpace(rest) == "" || (len(strings.Fields(rest)) <= 2 && len(strings.Fields(f)) <= 4 &&
 		strings.TrimSpace(rest) != strings.TrimSpace(f))
@@ -127,53 +172,35 @@ func isGreeting(f string) bool {
 
 // locatives are the words that put a place as where something happens ("in Hamburg"), unlike
 // "from Hamburg" (someone who moved here).
-var locatives = []string{"in", "im", "at", "w", "we", "в", "у", "في", "в", "در", "în", "in der stadt"}
-
-// mentionsOtherCity: the question places itself in another city.
-func mentionsOtherCity(f, ownCity string, cities []string) bool {
-	own := knowledge.Fold(ownCity)
-	words := strings.Fields(f)
-	for i, w := range words {
-		for _, c := range cities {
-			fc := knowledge.Fold(c)
-			if fc == own || !strings.HasPrefix(w, fc) || len([]rune(w)) > len([]rune(fc))+3 {
-				continue
-			}
-			if i > 0 && isLocative(words[i-1]) {
-				return true
-			}
-			// "in the city of Munich", "في مدينة ميونخ", "в городе Мюнхен"
-			if i > 1 && isLocative(words[i-2]) && isCityWord(words[i-1]) {
-				return true
-			}
-			// Turkish and Finnish-like suffixes: hamburg'da -> "hamburg da"
-			if i+1 < len(words) && (words[i+1] == "da" || words[i+1] == "de" || words[i+1] == "ta" || words[i+1] == "te") {
-				return true
-			}
-			// Arabic and Persian attach "in" as a prefix: بميونخ; Russian declines: в Мюнхене.
-			if strings.HasPrefix(w, "ب"+fc) {
-				return true
-			}
-		}
-	}
-	return false
-}
+var locatives = []string{"in", "im", "at", "w", "we", "в", "у", "في", "در", "în"}
 
 // cityWords are "city" in the catalog languages as they stand before a city's name.
 var cityWords = []string{"Stadt", "city", "of", "مدينة", "شهر", "городе", "город", "місті", "місто", "mieście", "orașul", "şehri", "şehir"}
 
-func isCityWord(w string) bool {
-	for _, c := range cityWords {
-		if w == knowledge.Fold(c) {
-			return true
+// mentionsOtherCity: the question places itself in another city ("in Hamburg", "في مدينة
+// ميونخ", "Hamburg'da"), unlike "aus Hamburg" (someone who moved here).
+func (s *scope) mentionsOtherCity(f string) bool {
+	words := strings.Fields(f)
+	for i, w := range words {
+		city := s.cities[w]
+		// Declined or joined forms: "Мюнхене", "بميونخ".
+		for c := range s.cities {
+			if city {
+				break
+			}
+			city = strings.HasPrefix(w, c) && len(w) <= len(c)+6 || strings.HasPrefix(w, "ب"+c)
 		}
-	}
-	return false
-}
-
-func isLocative(w string) bool {
-	for _, l := range locatives {
-		if w == knowledge.Fold(l) {
+		if !city {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(w, "ب"):
+			return true
+		case i > 0 && s.locatives[words[i-1]]:
+			return true
+		case i > 1 && s.locatives[words[i-2]] && s.cityWords[words[i-1]]:
+			return true
+		case i+1 < len(words) && (words[i+1] == "da" || words[i+1] == "de" || words[i+1] == "ta" || words[i+1] == "te"):
 			return true
 		}
 	}

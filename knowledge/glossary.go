@@ -16,6 +16,40 @@ var glossaryFS embed.FS
 // "Personalausweis" for "ID card", "kimlik kartı" or "Perso".
 type Glossary struct {
 	concepts []concept
+	// byStart finds the trigger words a question word can match: every match begins with the
+	// word's first three letters (prefixes are at least four long), and loose infix matches with
+	// their prefix's first three somewhere inside the word.
+	byStart, byInfix map[string][]wordRef
+}
+
+// wordRef points at one word of one trigger of one concept.
+type wordRef struct{ concept, trigger, word int }
+
+// key3 is the first three runes of w (all of it when shorter).
+func key3(w string) string {
+	n := 0
+	for i := range w {
+		if n == 3 {
+			return w[:i]
+		}
+		n++
+	}
+	return w
+}
+
+func (g *Glossary) buildIndex() {
+	g.byStart, g.byInfix = map[string][]wordRef{}, map[string][]wordRef{}
+	for ci, c := range g.concepts {
+		for ti, t := range c.triggers {
+			for wi, w := range t.words {
+				ref := wordRef{ci, ti, wi}
+				g.byStart[key3(w.word)] = append(g.byStart[key3(w.word)], ref)
+				if w.infix {
+					g.byInfix[key3(w.loose)] = append(g.byInfix[key3(w.loose)], ref)
+				}
+			}
+		}
+	}
 }
 
 // trigger is one way of naming a concept, in one language: all of its words must occur in a
@@ -74,6 +108,7 @@ func LoadGlossary(extra fs.FS) (*Glossary, error) {
 			return nil, err
 		}
 	}
+	g.buildIndex()
 	return g, nil
 }
 
@@ -125,13 +160,38 @@ func (g *Glossary) Expand(text, lang string) []string {
 		return nil
 	}
 	qs := Words(Fold(text))
-	for i, q := range qs {
-		qs[i] = strings.TrimPrefix(q, "ال")
+	// matched[concept, trigger] has bit w set when word w of that trigger occurs in the question.
+	type tkey struct{ c, t int }
+	matched := map[tkey]uint64{}
+	try := func(q string, ref wordRef) {
+		term := g.concepts[ref.concept].triggers[ref.trigger]
+		loose := looseScript[term.lang] || (looseInflects[term.lang] && term.lang == lang)
+		if ref.word < 64 && term.words[ref.word].matches(q, loose) {
+			matched[tkey{ref.concept, ref.trigger}] |= 1 << ref.word
+		}
+	}
+	for _, q := range qs {
+		q = strings.TrimPrefix(q, "ال")
+		for _, ref := range g.byStart[key3(q)] {
+			try(q, ref)
+		}
+		r := []rune(q)
+		for i := 1; i+3 <= len(r); i++ {
+			for _, ref := range g.byInfix[string(r[i:i+3])] {
+				try(q, ref)
+			}
+		}
+	}
+	mentioned := make([]bool, len(g.concepts))
+	for k, bits := range matched {
+		if n := len(g.concepts[k.c].triggers[k.t].words); bits == (uint64(1)<<n)-1 {
+			mentioned[k.c] = true
+		}
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, c := range g.concepts {
-		if !c.mentionedIn(qs, lang) {
+	for ci, c := range g.concepts {
+		if !mentioned[ci] {
 			continue
 		}
 		for _, t := range c.german {
@@ -142,32 +202,6 @@ func (g *Glossary) Expand(text, lang string) []string {
 		}
 	}
 	return out
-}
-
-func (c concept) mentionedIn(qs []string, lang string) bool {
-	for _, term := range c.triggers {
-		loose := looseScript[term.lang] || (looseInflects[term.lang] && term.lang == lang)
-		all := true
-		for _, tw := range term.words {
-			if !containsWord(qs, tw, loose) {
-				all = false
-				break
-			}
-		}
-		if all {
-			return true
-		}
-	}
-	return false
-}
-
-func containsWord(qs []string, tw triggerWord, loose bool) bool {
-	for _, q := range qs {
-		if tw.matches(q, loose) {
-			return true
-		}
-	}
-	return false
 }
 
 // matches accepts inflected and compounded forms of a glossary word. Strictly, the question's

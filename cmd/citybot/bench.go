@@ -32,6 +32,10 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	questions := fs.String("questions", "sample/eval/dev.*.jsonl", "question files for retrieval latency")
 	synthetic := fs.Int("synthetic", 0, "also measure a generated corpus of this many chunks")
 	rounds := fs.Int("rounds", 5, "times each question is asked")
+	load := fs.Bool("load", false, "also run the WebSocket load benchmark against a `citybot serve` child process")
+	citizens := fs.Int("citizens", 200, "simulated citizens for --load")
+	loadFor := fs.Duration("load-time", 30*time.Second, "length of the --load phase with think time")
+	idle := fs.Int("idle", 10000, "idle connections for --load's memory measurement")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -69,7 +73,22 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	db.Close()
 
 	if *synthetic > 0 {
-		return benchSynthetic(ctx, e, *site, *baseURL, *synthetic, qs, *rounds)
+		if err := benchSynthetic(ctx, e, *site, *baseURL, *synthetic, qs, *rounds); err != nil {
+			return err
+		}
+	}
+	if *load {
+		// The server under load answers from the configured database: bring the sample in.
+		db, ix, err := openIndex(ctx, e)
+		if err != nil {
+			return err
+		}
+		_, err = ix.Ingest(ctx, src, e.cfg.Workers, nil)
+		db.Close()
+		if err != nil {
+			return err
+		}
+		return benchLoad(ctx, e, loadOptions{citizens: *citizens, duration: *loadFor, idle: *idle}, qs)
 	}
 	return nil
 }

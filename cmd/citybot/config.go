@@ -37,6 +37,7 @@ const (
 	envRetention    = "CITYBOT_RETENTION_DAYS"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
+	envDBConns      = "CITYBOT_DB_CONNS"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -68,6 +69,7 @@ type config struct {
 	ConnBurst    int
 	AddrRate     float64 // 0: no per-address limit
 	AddrBurst    int
+	DBConns      int
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -131,6 +133,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.AddrRate, c.AddrBurst, err = parseLimit(get(envAddrLimits, "10,60")); err != nil {
 		return c, fmt.Errorf("%s: want RATE,BURST (per second, burst), e.g. 10,60, or off", envAddrLimits)
 	}
+	if c.DBConns, err = strconv.Atoi(get(envDBConns, "16")); err != nil || c.DBConns < 1 {
+		return c, fmt.Errorf("%s: want a positive number", envDBConns)
+	}
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
@@ -179,6 +184,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envContactHours, c.ContactHours)
 	fmt.Fprintf(w, "%s=%g\n", envMinConf, c.MinConf)
 	fmt.Fprintf(w, "%s=%s\n", envTextsDir, c.TextsDir)
+	fmt.Fprintf(w, "%s=%d\n", envDBConns, c.DBConns)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))
 	fmt.Fprintf(w, "%s=%d\n", envRetention, int(c.Retention.Hours()/24))

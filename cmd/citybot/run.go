@@ -110,7 +110,8 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // openIndex opens the database and the knowledge index over it as configured.
 func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, error) {
-	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
+	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log,
+		MaxConn: int32(e.cfg.DBConns)})
 	if err != nil {
 		return nil, nil, err
 	}

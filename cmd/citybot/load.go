@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// loadOptions shape `citybot bench --load`.
+type loadOptions struct {
+	citizens int           // simulated citizens asking with think time
+	duration time.Duration // of the think-time phase
+	idle     int           // idle connections for the memory measurement
+}
+
+// benchLoad starts `citybot serve` as a child process (so its memory is its own), then measures
+// it over real WebSockets on loopback: citizens who ask again 0.5–1.5 s after every answer, the
+// most answers per second without think time, and the memory of idle connections.
+func benchLoad(ctx context.Context, e *env, o loadOptions, qs []question) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
+	// Every simulated citizen comes from 127.0.0.1: per-address limits off, per-connection
+	// limits wide enough for the no-think-time phase.
+	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envConnLimits+"=1000,1000", envLogLevel+"=warn")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start server: %w", err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	if err := waitReady("http://"+addr+"/readyz", 60*time.Second); err != nil {
+		return err
+	}
+	url := "ws://" + addr + "/ws"
+	var texts []string
+	for _, q := range qs {
+		if q.Kind != "out_of_scope" {
+			texts = append(texts, q.Question)
+		}
+	}
+
+	fmt.Fprintf(e.stdout, "\nload: %d citizens over WebSockets, asking 0.5–1.5 s after each answer, %s\n", o.citizens, o.duration)
+	r := runCitizens(ctx, url, texts, o.citizens, o.duration, true)
+	r.print(e)
+
+	fmt.Fprintf(e.stdout, "load: 32 citizens without think time, 15s (throughput)\n")
+	r = runCitizens(ctx, url, texts, 32, 15*time.Second, false)
+	r.print(e)
+
+	return benchIdle(ctx, e, url, cmd.Process.Pid, o.idle)
+}
+
+type loadResult struct {
+	latencies []time.Duration
+	errors    int64
+	took      time.Duration
+}
+
+func (r loadResult) print(e *env) {
+	lat := r.latencies
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) == 0 {
+		fmt.Fprintf(e.stdout, "  no answers, %d errors\n", r.errors)
+		return
+	}
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	fmt.Fprintf(e.stdout, "  %d answers, %.0f answers/s, %d errors; latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		len(lat), float64(len(lat))/r.took.Seconds(), r.errors, pct(0.5), pct(0.95), pct(0.99), pct(1))
+}
+
+func runCitizens(ctx context.Context, url string, texts []string, n int, d time.Duration, think bool) loadResult {
+	var mu sync.Mutex
+	var res loadResult
+	var errs atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+			if err != nil {
+				errs.Add(1)
+				return
+			}
+			defer c.Close()
+			var m map[string]any
+			if err := c.ReadJSON(&m); err != nil || m["type"] != "welcome" {
+				errs.Add(1)
+				return
+			}
+			if think { // spread the first questions over the think time
+				time.Sleep(time.Duration(rng.IntN(1000)) * time.Millisecond)
+			}
+			for k := 0; time.Now().Before(deadline) && ctx.Err() == nil; k++ {
+				t0 := time.Now()
+				if err := c.WriteJSON(map[string]any{"type": "ask", "id": "c" + strconv.Itoa(k), "text": texts[rng.IntN(len(texts))]}); err != nil {
+					errs.Add(1)
+					return
+				}
+				c.SetReadDeadline(time.Now().Add(30 * time.Second))
+				if err := c.ReadJSON(&m); err != nil {
+					errs.Add(1)
+					return
+				}
+				if m["type"] != "answer" && m["type"] != "handoff" {
+					errs.Add(1)
+					continue
+				}
+				el := time.Since(t0)
+				mu.Lock()
+				res.latencies = append(res.latencies, el)
+				mu.Unlock()
+				if think {
+					time.Sleep(500*time.Millisecond + time.Duration(rng.IntN(1000))*time.Millisecond)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	res.took = time.Since(start)
+	res.errors = errs.Load()
+	return res
+}
+
+// benchIdle opens n idle connections and reports the server's resident memory per connection.
+func benchIdle(ctx context.Context, e *env, url string, pid, n int) error {
+	before, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	conns := make([]*websocket.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	failed := 0
+	for i := 0; i < n; i++ {
+		c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			failed++
+			continue
+		}
+		var m map[string]any
+		if err := c.ReadJSON(&m); err != nil {
+			failed++
+			c.Close()
+			continue
+		}
+		conns = append(conns, c)
+	}
+	time.Sleep(5 * time.Second) // let the server settle
+	after, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	// None may have been dropped: each still answers a ping with a pong.
+	dropped := 0
+	for _, c := range conns {
+		if err := c.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
+			dropped++
+		}
+	}
+	per := float64(after-before) / float64(max(1, len(conns)))
+	fmt.Fprintf(e.stdout, "idle: %d connections held (%d failed to open, %d dropped); server RSS %d -> %d MiB, %.1f KiB per connection\n",
+		len(conns), failed, dropped, before>>20, after>>20, per/1024)
+	return nil
+}
+
+// rss is a process's resident memory in bytes, from /proc.
+func rss(pid int) (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for process %d", pid)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitReady(url string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("server not ready at %s after %s", url, limit)
+}
