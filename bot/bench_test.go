@@ -35,12 +35,12 @@ func BenchmarkStoreExchange(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	n := 0
 	for b.Loop() {
-		n++
 		id := "a" + time.Now().Format("150405.000000000")
-		st.Append(ctx, conv.ID, "citizen", map[string]string{"type": "ask", "text": "Was kostet ein Reisepass?"})
-		st.SaveAnswer(ctx, conv.ID, StoredAnswer{ID: id, Question: "q", Kind: "answer", Text: "t", Lang: "de", Composer: "extractive"})
-		st.Append(ctx, conv.ID, "bot", map[string]string{"type": "answer", "text": "..."})
+		if err := st.SaveExchange(ctx, conv.ID, "de", map[string]string{"type": "ask", "text": "Was kostet ein Reisepass?"},
+			StoredAnswer{ID: id, Question: "q", Kind: "answer", Text: "t", Lang: "de", Composer: "extractive"},
+			map[string]string{"type": "answer", "text": "..."}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

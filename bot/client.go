@@ -169,9 +169,6 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 	text := c.srv.redactor.Redact(msg.Text)
 	msg.Text = text
-	if err := c.srv.store.Append(ctx, c.conv.ID, "citizen", msg); err != nil {
-		return err
-	}
 	forced := ""
 	if msg.Lang != "" && c.srv.catalog.Supported(msg.Lang) {
 		forced = msg.Lang
@@ -180,17 +177,12 @@ func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 	if err != nil {
 		return err
 	}
-	if reply.Lang != c.lang {
-		c.lang = reply.Lang
-		if err := c.srv.store.SetLang(ctx, c.conv.ID, c.lang); err != nil {
-			return err
-		}
-	}
-	return c.deliver(ctx, msg.ID, text, reply)
+	c.lang = reply.Lang
+	return c.deliver(ctx, &msg, msg.ID, text, reply)
 }
 
-// deliver stores a reply, then sends it.
-func (c *client) deliver(ctx context.Context, replyTo, question string, r Reply) error {
+// deliver stores the exchange, then sends the reply. asked is the citizen's message, if any.
+func (c *client) deliver(ctx context.Context, asked *ClientMessage, replyTo, question string, r Reply) error {
 	c.conv.Answers++
 	id := fmt.Sprintf("a%d", c.conv.Answers)
 	if r.Sources == nil {
@@ -198,9 +190,6 @@ func (c *client) deliver(ctx context.Context, replyTo, question string, r Reply)
 	}
 	stored := StoredAnswer{ID: id, Question: question, Kind: r.Kind, Reason: r.Reason, Text: r.Text, Lang: r.Lang,
 		Composer: r.Composer, Sources: r.Sources, Confidence: r.Confidence}
-	if err := c.srv.store.SaveAnswer(ctx, c.conv.ID, stored); err != nil {
-		return err
-	}
 	var out any
 	if r.Kind == "answer" {
 		out = Answer{Type: "answer", ID: id, ReplyTo: replyTo, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang), Sources: r.Sources,
@@ -209,7 +198,11 @@ func (c *client) deliver(ctx context.Context, replyTo, question string, r Reply)
 		out = Handoff{Type: "handoff", ID: id, ReplyTo: replyTo, Reason: r.Reason, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang),
 			Sources: r.Sources, Contact: r.Contact, Options: c.options(r), AIGenerated: true, Confidence: r.Confidence}
 	}
-	if err := c.srv.store.Append(ctx, c.conv.ID, "bot", out); err != nil {
+	var askedMsg any
+	if asked != nil {
+		askedMsg = asked
+	}
+	if err := c.srv.store.SaveExchange(ctx, c.conv.ID, c.lang, askedMsg, stored, out); err != nil {
 		return err
 	}
 	c.queue(out)
@@ -244,7 +237,7 @@ func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
 	data := map[string]any{"City": c.srv.city.Name}
 	text := c.srv.catalog.T(c.lang, "handoff.user_request", data) + " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
 	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
-	return c.deliver(ctx, "", "", r)
+	return c.deliver(ctx, nil, "", "", r)
 }
 
 func (c *client) ticket(ctx context.Context, msg ClientMessage) error {

@@ -61,9 +61,12 @@ func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerCon
 			s.origins[strings.ToLower(o)] = true
 		}
 	}
+	// Small read buffers and pooled write buffers: an idle connection then holds almost no
+	// buffer memory (10,000 idle connections are the norm for a city's evening).
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
+		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.originAllowed,
 	}
 	return s

@@ -91,29 +91,6 @@ func (s *Store) Resume(ctx context.Context, token string, notBefore time.Time) (
 	return c, nil
 }
 
-// SetLang records the conversation's language.
-func (s *Store) SetLang(ctx context.Context, convID, lang string) error {
-	_, err := s.pool.Exec(ctx, "UPDATE conversations SET lang = $2 WHERE id = $1", convID, lang)
-	return err
-}
-
-// Append stores a message as sent and marks the conversation active.
-func (s *Store) Append(ctx context.Context, convID, role string, msg any) error {
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO messages (conversation_id, role, body, created_at) VALUES ($1, $2, $3, $4)",
-			convID, role, body, now); err != nil {
-			return fmt.Errorf("store message: %w", err)
-		}
-		_, err := tx.Exec(ctx, "UPDATE conversations SET last_active = $2 WHERE id = $1", convID, now)
-		return err
-	})
-}
-
 // History returns a conversation's messages in order.
 func (s *Store) History(ctx context.Context, convID string) ([]json.RawMessage, error) {
 	rows, err := s.pool.Query(ctx, "SELECT body FROM messages WHERE conversation_id = $1 ORDER BY id", convID)
@@ -139,16 +116,38 @@ type StoredAnswer struct {
 	Confidence                                       float64
 }
 
-// SaveAnswer stores an answer or handoff.
-func (s *Store) SaveAnswer(ctx context.Context, convID string, a StoredAnswer) error {
+// SaveExchange stores, in one transaction, the citizen's message (nil when the reply was not
+// asked for, e.g. the "talk to a person" button), the answer or handoff for ratings, the reply as
+// sent, and the conversation's language. The commit does not wait for the disk
+// (synchronous_commit off): a crash may lose the last fraction of a second of chat, never leave
+// half an exchange; the answer's latency is what citizens feel.
+func (s *Store) SaveExchange(ctx context.Context, convID, lang string, asked any, a StoredAnswer, reply any) error {
 	sources, _ := json.Marshal(a.Sources)
-	_, err := s.pool.Exec(ctx, `INSERT INTO answers (conversation_id, answer_id, question, kind, reason, text, sources,
-		confidence, lang, composer, created_at) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11)`,
-		convID, a.ID, a.Question, a.Kind, a.Reason, a.Text, sources, a.Confidence, a.Lang, a.Composer, s.now())
+	replyBody, err := json.Marshal(reply)
 	if err != nil {
-		return fmt.Errorf("store answer: %w", err)
+		return err
 	}
-	return nil
+	now := s.now()
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var b pgx.Batch
+		b.Queue("SET LOCAL synchronous_commit = off")
+		if asked != nil {
+			askedBody, err := json.Marshal(asked)
+			if err != nil {
+				return err
+			}
+			b.Queue("INSERT INTO messages (conversation_id, role, body, created_at) VALUES ($1, 'citizen', $2, $3)", convID, askedBody, now)
+		}
+		b.Queue(`INSERT INTO answers (conversation_id, answer_id, question, kind, reason, text, sources, confidence, lang,
+			composer, created_at) VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11)`,
+			convID, a.ID, a.Question, a.Kind, a.Reason, a.Text, sources, a.Confidence, a.Lang, a.Composer, now)
+		b.Queue("INSERT INTO messages (conversation_id, role, body, created_at) VALUES ($1, 'bot', $2, $3)", convID, replyBody, now)
+		b.Queue("UPDATE conversations SET last_active = $2, lang = $3 WHERE id = $1", convID, now, lang)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("store exchange: %w", err)
+		}
+		return nil
+	})
 }
 
 // Rate stores a rating of an answer, replacing an earlier one, and keeps the anonymous daily
