@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,6 +26,7 @@ type Index struct {
 	// repeats what the lexical side knows (0.5 measured best), a real model adds meaning (1).
 	vectorWeight float64
 	log          *slog.Logger
+	chunkCache   *pageCache
 }
 
 // NewIndex returns an Index over pool. meili may be nil.
@@ -32,7 +34,8 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary
 	if log == nil {
 		log = slog.Default()
 	}
-	ix := &Index{pool: pool, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1}
+	ix := &Index{pool: pool, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1,
+		chunkCache: newPageCache(time.Minute, time.Now)}
 	if _, ok := emb.(*HashEmbedder); ok {
 		ix.vectorWeight = 0.5
 	}

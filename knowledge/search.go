@@ -366,6 +366,9 @@ func mergeTranslations(hits []Hit) []Hit {
 // PageChunks returns every chunk of an active page, in page order: what an answer needs beyond
 // the matching chunks, such as the office's contact section.
 func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error) {
+	if cs, ok := ix.chunkCache.get(url); ok {
+		return cs, nil
+	}
 	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
 		WHERE p.url = $1 AND p.active ORDER BY c.ord`, url)
 	if err != nil {
@@ -380,7 +383,11 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ix.chunkCache.put(url, out)
+	return out, nil
 }
 
 // QuestionTerms are the lexemes retrieval searches for a question: its own and those the
