@@ -163,6 +163,28 @@ func (s *Server) Shutdown() {
 	}
 }
 
+// RunPings pings every connected client each pingPeriod until ctx ends.
+func (s *Server) RunPings(ctx context.Context) {
+	t := time.NewTicker(pingPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		clients := make([]*client, 0, len(s.clients))
+		for c := range s.clients {
+			clients = append(clients, c)
+		}
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.ping()
+		}
+	}
+}
+
 // Clients is the number of open connections.
 func (s *Server) Clients() int {
 	s.mu.Lock()

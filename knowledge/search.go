@@ -241,24 +241,25 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	for id := range fused {
 		ids = append(ids, id)
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang, p.alternates
+	// Texts are loaded afterwards, for the hits that are returned only.
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
 	}
 	defer rows.Close()
 	type row struct {
-		ord              int
-		heads            []string
-		body, url, title string
-		lang             string
-		alternates       map[string]string
+		ord        int
+		heads      []string
+		url, title string
+		lang       string
+		alternates map[string]string
 	}
 	byID := map[int64]row{}
 	for rows.Next() {
 		var id int64
 		var r row
-		if err := rows.Scan(&id, &r.ord, &r.heads, &r.body, &r.url, &r.title, &r.lang, &r.alternates); err != nil {
+		if err := rows.Scan(&id, &r.ord, &r.heads, &r.url, &r.title, &r.lang, &r.alternates); err != nil {
 			return nil, err
 		}
 		byID[id] = r
@@ -289,11 +290,11 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 			continue
 		}
 		if i, seen := at[r.url]; seen {
-			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Text: r.body, Score: s.fused})
+			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Score: s.fused})
 			continue
 		}
 		at[r.url] = len(hits)
-		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
+		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads,
 			ChunkID: s.id, Score: s.fused, ChunkScore: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
 	}
 	for i := range hits {
@@ -312,7 +313,55 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	if len(hits) > k {
 		hits = hits[:k]
 	}
-	return hits, nil
+	return hits, ix.loadTexts(ctx, hits)
+}
+
+// loadTexts fills in the chunk texts of hits, their chunks and their translations.
+func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
+	var ids []int64
+	var visit func(hs []Hit)
+	visit = func(hs []Hit) {
+		for _, h := range hs {
+			ids = append(ids, h.ChunkID)
+			for _, c := range h.Chunks {
+				ids = append(ids, c.ID)
+			}
+			visit(h.Translations)
+		}
+	}
+	visit(hits)
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE id = ANY($1)", ids)
+	if err != nil {
+		return fmt.Errorf("load hit texts: %w", err)
+	}
+	defer rows.Close()
+	body := make(map[int64]string, len(ids))
+	for rows.Next() {
+		var id int64
+		var b string
+		if err := rows.Scan(&id, &b); err != nil {
+			return err
+		}
+		body[id] = b
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var fill func(hs []Hit)
+	fill = func(hs []Hit) {
+		for i := range hs {
+			hs[i].Text = body[hs[i].ChunkID]
+			for j := range hs[i].Chunks {
+				hs[i].Chunks[j].Text = body[hs[i].Chunks[j].ID]
+			}
+			fill(hs[i].Translations)
+		}
+	}
+	fill(hits)
+	return nil
 }
 
 // mergeTranslations folds the language versions of one page (linked by hreflang in either

@@ -83,6 +83,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *bot.Se
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go srv.RunPurge(purgeCtx)
+	go srv.RunPings(purgeCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
