@@ -13,7 +13,7 @@ import (
 func BenchmarkReply(b *testing.B) {
 	_, ix := testIndex(&testing.T{})
 	cat, _ := i18n.Load(nil)
-	eng := NewEngine(ix, ix, cat, City{Name: "Musterstadt"}, EngineConfig{MinConfidence: 0.3})
+	eng := NewEngine(ix, ix, cat, City{Name: "Musterstadt"}, EngineConfig{MinConfidence: 0.3}, quiet)
 	qs := []string{"Was kostet ein Reisepass?", "How do I register my address?", "Sperrmüll abholen lassen, was kostet das?",
 		"Kimlik kartı ne kadar?", "Wie lange dauert ein Führerschein-Umtausch?"}
 	ctx := context.Background()

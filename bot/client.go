@@ -160,18 +160,25 @@ func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 	if msg.Lang != "" && c.srv.catalog.Supported(msg.Lang) {
 		forced = msg.Lang
 	}
-	reply, err := c.srv.engine.Reply(ctx, text, c.lang, forced)
+	id := c.nextID()
+	reply, err := c.srv.engine.ReplyStream(ctx, text, c.lang, forced, func(part string) {
+		c.queue(Delta{Type: "answer_delta", ID: id, Text: part})
+	})
 	if err != nil {
 		return err
 	}
 	c.lang = reply.Lang
-	return c.deliver(ctx, &msg, msg.ID, text, reply)
+	return c.deliver(ctx, id, &msg, msg.ID, text, reply)
+}
+
+// nextID is the id of the conversation's next answer or handoff.
+func (c *client) nextID() string {
+	c.conv.Answers++
+	return fmt.Sprintf("a%d", c.conv.Answers)
 }
 
 // deliver stores the exchange, then sends the reply. asked is the citizen's message, if any.
-func (c *client) deliver(ctx context.Context, asked *ClientMessage, replyTo, question string, r Reply) error {
-	c.conv.Answers++
-	id := fmt.Sprintf("a%d", c.conv.Answers)
+func (c *client) deliver(ctx context.Context, id string, asked *ClientMessage, replyTo, question string, r Reply) error {
 	if r.Sources == nil {
 		r.Sources = []Source{}
 	}
@@ -224,7 +231,7 @@ func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
 	data := map[string]any{"City": c.srv.city.Name}
 	text := c.srv.catalog.T(c.lang, "handoff.user_request", data) + " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
 	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
-	return c.deliver(ctx, nil, "", "", r)
+	return c.deliver(ctx, c.nextID(), nil, "", "", r)
 }
 
 func (c *client) ticket(ctx context.Context, msg ClientMessage) error {

@@ -14,12 +14,13 @@ const maxPassageRunes = 900
 // compose builds the extractive answer: the city's own words, the sentences, list items and table
 // rows of the best page that answer the question, under their headings, framed in the citizen's
 // language. chunks are the top hit's page.
-func (e *Engine) compose(ctx context.Context, question, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, error) {
+// It also returns the quote alone, the passage a generative composer answers from.
+func (e *Engine) compose(ctx context.Context, question, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
 	page := version(top, lang)
 	if page.URL != top.URL {
 		var err error
 		if chunks, err = e.retriever.PageChunks(ctx, page.URL); err != nil {
-			return Reply{}, err
+			return Reply{}, "", err
 		}
 	}
 	own, added := e.retriever.QuestionTerms(question, lang)
@@ -44,7 +45,7 @@ func (e *Engine) compose(ctx context.Context, question, lang string, top knowled
 			sources = append(sources, Source{Title: v.Title, URL: v.URL, Snippet: snippet(v.Text)})
 		}
 	}
-	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, nil
+	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, quote, nil
 }
 
 // version picks the language version of a hit to answer from: the citizen's language if the

@@ -5,6 +5,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 
@@ -32,10 +33,14 @@ type City struct {
 	Neighbours []string // other towns citizens confuse with this one, besides the big cities
 }
 
-// EngineConfig tunes when the engine answers.
+// EngineConfig tunes when and how the engine answers.
 type EngineConfig struct {
 	// MinConfidence: below it the engine hands off instead of answering (low_confidence).
 	MinConfidence float64
+	// LLM, when set, writes answers from the passages the extractive composer found; an answer
+	// that states a number, e-mail address or URL no passage states is replaced by the
+	// extractive one.
+	LLM *LLM
 }
 
 // Engine turns a citizen's message into a reply.
@@ -46,11 +51,12 @@ type Engine struct {
 	city      City
 	cfg       EngineConfig
 	scope     *scope
+	log       *slog.Logger
 }
 
 // NewEngine returns an engine over the given parts.
-func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig) *Engine {
-	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg,
+func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig, log *slog.Logger) *Engine {
+	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg, log: log,
 		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...))}
 }
 
@@ -69,6 +75,13 @@ type Reply struct {
 // Reply answers text (already redacted) in a conversation whose language is convLang; lang, if
 // set, forces the answer's language.
 func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply, error) {
+	return e.ReplyStream(ctx, text, convLang, lang, nil)
+}
+
+// ReplyStream is Reply that passes a generative answer's parts to onDelta as they arrive (when
+// an LLM is configured). A streamed answer that fails its check is followed by the extractive
+// reply: the final reply is what counts.
+func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, onDelta func(string)) (Reply, error) {
 	if lang == "" || !e.catalog.Supported(lang) {
 		lang = e.detector.DetectLanguage(text, convLang)
 		// Leichte Sprache is German to a detector: keep the citizen's choice.
@@ -114,9 +127,12 @@ func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply,
 		r.Confidence = conf
 		return r, nil
 	}
-	r, err := e.compose(ctx, query, lang, top, chunks)
+	r, quote, err := e.compose(ctx, query, lang, top, chunks)
 	if err != nil {
 		return Reply{}, err
+	}
+	if e.cfg.LLM != nil {
+		r = e.generate(ctx, query, lang, r, quote, hits, onDelta)
 	}
 	r.Confidence = conf
 	r.Contact = contact
@@ -170,4 +186,32 @@ func snippet(s string) string {
 		return string(r[:200]) + "…"
 	}
 	return s
+}
+
+// languageNames name the catalog languages for the generative composer's instructions.
+var languageNames = map[string]string{"de": "German", "de-simple": "German in Leichte Sprache (plain language: short sentences, common words)",
+	"en": "English", "tr": "Turkish", "ar": "Arabic", "uk": "Ukrainian", "ru": "Russian", "fa": "Persian", "pl": "Polish", "ro": "Romanian"}
+
+// generate asks the LLM to answer from the passages: the extractive quote of the best page and the
+// best passage of the next. It returns the extractive reply when the LLM fails or states a fact
+// no passage states.
+func (e *Engine) generate(ctx context.Context, question, lang string, extractive Reply, quote string, hits []knowledge.Hit, onDelta func(string)) Reply {
+	passages := []string{extractive.Sources[0].Title + "\n" + quote}
+	sources := []Source{extractive.Sources[0]}
+	if len(hits) > 1 && hits[1].Text != "" {
+		passages = append(passages, hits[1].Title+"\n"+hits[1].Text)
+		sources = append(sources, Source{Title: hits[1].Title, URL: hits[1].URL, Snippet: snippet(hits[1].Text)})
+	}
+	answer, err := e.cfg.LLM.Stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
+	if err != nil {
+		e.log.Warn("generative composer failed, answering extractively", "err", err)
+		return extractive
+	}
+	if missing := unsupportedFacts(answer, passages); len(missing) > 0 || strings.TrimSpace(answer) == "" {
+		e.log.Info("generated answer states facts no passage states, answering extractively", "facts", len(missing))
+		return extractive
+	}
+	r := extractive
+	r.Text, r.Sources, r.Composer = strings.TrimSpace(answer), sources, "llm"
+	return r
 }

@@ -87,7 +87,7 @@ func newHarness(t *testing.T, cfg ServerConfig) *harness {
 	clock := &fakeClock{t: time.Now()}
 	city := City{Name: "Musterstadt", PrivacyURL: "https://www.musterstadt.example/datenschutz",
 		Contact: Contact{Office: "Musterstadt", Phone: "115"}}
-	eng := NewEngine(ix, ix, cat, city, EngineConfig{MinConfidence: 0.3})
+	eng := NewEngine(ix, ix, cat, city, EngineConfig{MinConfidence: 0.3}, quiet)
 	if cfg.Retention == 0 {
 		cfg.Retention = 90 * 24 * time.Hour
 	}

@@ -38,6 +38,10 @@ const (
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
 	envDBConns      = "CITYBOT_DB_CONNS"
+	envLLMURL       = "LLM_URL"
+	envLLMModel     = "LLM_MODEL"
+	envLLMKey       = "LLM_API_KEY"
+	envLLMTimeout   = "LLM_TIMEOUT"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -70,6 +74,10 @@ type config struct {
 	AddrRate     float64 // 0: no per-address limit
 	AddrBurst    int
 	DBConns      int
+	LLMURL       string
+	LLMModel     string
+	LLMKey       string
+	LLMTimeout   time.Duration
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -136,6 +144,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.DBConns, err = strconv.Atoi(get(envDBConns, "16")); err != nil || c.DBConns < 1 {
 		return c, fmt.Errorf("%s: want a positive number", envDBConns)
 	}
+	c.LLMURL, c.LLMModel, c.LLMKey = get(envLLMURL, ""), get(envLLMModel, ""), get(envLLMKey, "")
+	if c.LLMTimeout, err = time.ParseDuration(get(envLLMTimeout, "30s")); err != nil || c.LLMTimeout <= 0 {
+		return c, fmt.Errorf("%s: want a duration such as 30s", envLLMTimeout)
+	}
+	if c.LLMURL != "" && c.LLMModel == "" {
+		return c, fmt.Errorf("%s is set: %s must name the model", envLLMURL, envLLMModel)
+	}
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
@@ -185,6 +200,10 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%g\n", envMinConf, c.MinConf)
 	fmt.Fprintf(w, "%s=%s\n", envTextsDir, c.TextsDir)
 	fmt.Fprintf(w, "%s=%d\n", envDBConns, c.DBConns)
+	fmt.Fprintf(w, "%s=%s\n", envLLMURL, c.LLMURL)
+	fmt.Fprintf(w, "%s=%s\n", envLLMModel, c.LLMModel)
+	fmt.Fprintf(w, "%s=%s\n", envLLMKey, redact(c.LLMKey))
+	fmt.Fprintf(w, "%s=%s\n", envLLMTimeout, c.LLMTimeout)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))
 	fmt.Fprintf(w, "%s=%d\n", envRetention, int(c.Retention.Hours()/24))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 
@@ -170,7 +171,12 @@ func newEngine(e *env, ix *knowledge.Index) (*bot.Engine, *i18n.Catalog, error) 
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL,
 		Contact: bot.Contact{Office: e.cfg.City, Phone: e.cfg.ContactPhone, Email: e.cfg.ContactEmail, Hours: e.cfg.ContactHours}}
-	return bot.NewEngine(ix, ix, cat, city, bot.EngineConfig{MinConfidence: e.cfg.MinConf}), cat, nil
+	cfg := bot.EngineConfig{MinConfidence: e.cfg.MinConf}
+	if e.cfg.LLMURL != "" {
+		cfg.LLM = &bot.LLM{BaseURL: e.cfg.LLMURL, Model: e.cfg.LLMModel, APIKey: e.cfg.LLMKey, Client: &http.Client{},
+			Timeout: e.cfg.LLMTimeout}
+	}
+	return bot.NewEngine(ix, ix, cat, city, cfg, e.log), cat, nil
 }
 
 // The knowledge index is what the chat engine retrieves from and detects languages with.
