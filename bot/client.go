@@ -203,11 +203,15 @@ func (c *client) deliver(ctx context.Context, id string, asked *ClientMessage, r
 	return nil
 }
 
-// options are the ways to a person a handoff offers. Live agents arrive with the service desk;
-// until then a callback, an e-mail answer and the office's own contact are offered.
+// options are the ways to a person a handoff offers: a live agent when one is online, a
+// callback, an e-mail answer, and the responsible office's own contact when known.
 func (c *client) options(r Reply) []Option {
 	t := func(id string) string { return c.srv.catalog.T(r.Lang, id, nil) }
-	opts := []Option{{Kind: "callback", Label: t("handoff.option.callback")}, {Kind: "email", Label: t("handoff.option.email")}}
+	var opts []Option
+	if c.srv.agents.Online(r.Lang) {
+		opts = append(opts, Option{Kind: "agent", Label: t("handoff.option.agent")})
+	}
+	opts = append(opts, Option{Kind: "callback", Label: t("handoff.option.callback")}, Option{Kind: "email", Label: t("handoff.option.email")})
 	if r.Contact != nil {
 		opts = append(opts, Option{Kind: "office", Label: t("handoff.option.office")})
 	}
@@ -229,7 +233,10 @@ func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 
 func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
 	data := map[string]any{"City": c.srv.city.Name}
-	text := c.srv.catalog.T(c.lang, "handoff.user_request", data) + " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
+	text := c.srv.catalog.T(c.lang, "handoff.user_request", data)
+	if !c.srv.agents.Online(c.lang) {
+		text += " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
+	}
 	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
 	return c.deliver(ctx, c.nextID(), nil, "", "", r)
 }

@@ -29,8 +29,21 @@ type ServerConfig struct {
 	AddrBurst int
 }
 
+// Agents tells whether people of the service desk are available for a live chat. The service
+// desk (a later feature) implements it; until then NoAgents answers.
+type Agents interface {
+	Online(lang string) bool
+}
+
+// NoAgents is a service desk with nobody in the chat: handoffs offer callbacks and e-mail.
+type NoAgents struct{}
+
+// Online implements Agents.
+func (NoAgents) Online(string) bool { return false }
+
 // Server serves the chat protocol over WebSockets.
 type Server struct {
+	agents   Agents
 	engine   *Engine
 	store    *Store
 	catalog  *i18n.Catalog
@@ -54,7 +67,7 @@ type addrLimit struct {
 
 // NewServer returns a chat server.
 func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
-	s := &Server{engine: e, store: st, catalog: cat, redactor: NewRedactor(now), city: city, cfg: cfg, log: log, now: now,
+	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now), city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
 	for _, o := range cfg.AllowedOrigins {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
@@ -71,6 +84,9 @@ func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerCon
 	}
 	return s
 }
+
+// SetAgents connects the service desk's live agents.
+func (s *Server) SetAgents(a Agents) { s.agents = a }
 
 // originAllowed accepts the server's own origin, the configured ones, and clients that send no
 // Origin (not browsers). gorilla's default would refuse every city page that embeds the widget.
