@@ -114,7 +114,12 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 	byKind := map[string]*tally{}
 	var missed []string
 	for _, q := range qs {
-		reply, err := engine.Reply(ctx, redactor.Redact(q.Question), "", "")
+		// Leichte Sprache is the citizen's choice in the widget, not something to detect.
+		conv := ""
+		if q.Lang == "de-simple" {
+			conv = q.Lang
+		}
+		reply, err := engine.Reply(ctx, redactor.Redact(q.Question), conv, "")
 		if err != nil {
 			return fmt.Errorf("question %s: %w", q.ID, err)
 		}
