@@ -24,7 +24,7 @@ func (e *Engine) compose(ctx context.Context, question, lang string, top knowled
 		}
 	}
 	own, added := e.retriever.QuestionTerms(question, lang)
-	quote := selectPassages(units(chunks, page.Lang), own, added, maxPassageRunes)
+	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), own, added, maxPassageRunes)
 	if quote == "" {
 		quote = page.Text
 	}

@@ -52,6 +52,7 @@ type Engine struct {
 	cfg       EngineConfig
 	scope     *scope
 	log       *slog.Logger
+	units     unitCache
 }
 
 // NewEngine returns an engine over the given parts.
