@@ -39,7 +39,7 @@ type client struct {
 }
 
 func newClient(s *Server, conn *websocket.Conn, addr string) *client {
-	return &client{srv: s, conn: conn, addr: addr, lim: rate.NewLimiter(rate.Limit(s.cfg.ConnRate), s.cfg.ConnBurst)}
+	return &client{srv: s, conn: conn, addr: addr}
 }
 
 // run opens or resumes the conversation and reads messages until the connection ends.
@@ -64,6 +64,9 @@ func (c *client) run(ctx context.Context, lang, resume string) {
 		if kind != websocket.TextMessage {
 			c.sendError(CodeBadJSON, "")
 			continue
+		}
+		if c.lim == nil { // made on the first message: most connections idle most of the time
+			c.lim = rate.NewLimiter(rate.Limit(c.srv.cfg.ConnRate), c.srv.cfg.ConnBurst)
 		}
 		if !c.lim.Allow() || !c.srv.allowAddr(c.addr) {
 			c.sendError(CodeRateLimited, "")

@@ -77,7 +77,7 @@ func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerCon
 	// Small read buffers and pooled write buffers: an idle connection then holds almost no
 	// buffer memory (10,000 idle connections are the norm for a city's evening).
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.originAllowed,
@@ -124,12 +124,19 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.clients[c] = struct{}{}
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.clients, c)
-		s.mu.Unlock()
+	// The conversation runs on a goroutine of its own and this handler returns: the HTTP
+	// server's goroutine has a deep stack by now, which every idle connection would keep. The
+	// request's context ends with the handler, the conversation must not.
+	ctx := context.WithoutCancel(r.Context())
+	lang, resume := r.URL.Query().Get("lang"), r.URL.Query().Get("resume")
+	go func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.clients, c)
+			s.mu.Unlock()
+		}()
+		c.run(ctx, lang, resume)
 	}()
-	c.run(r.Context(), r.URL.Query().Get("lang"), r.URL.Query().Get("resume"))
 }
 
 // clientAddr is the client's IP for rate limits only: it is never stored.
