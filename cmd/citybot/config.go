@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -141,7 +142,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.AddrRate, c.AddrBurst, err = parseLimit(get(envAddrLimits, "10,60")); err != nil {
 		return c, fmt.Errorf("%s: want RATE,BURST (per second, burst), e.g. 10,60, or off", envAddrLimits)
 	}
-	if c.DBConns, err = strconv.Atoi(get(envDBConns, "16")); err != nil || c.DBConns < 1 {
+	// Twice the cores: more connections only make PostgreSQL's backends fight over the same
+	// cores (measured on 2 cores: p95 answer latency 68 ms with 4, 151 ms with 16).
+	if c.DBConns, err = strconv.Atoi(get(envDBConns, strconv.Itoa(max(4, 2*runtime.NumCPU())))); err != nil || c.DBConns < 1 {
 		return c, fmt.Errorf("%s: want a positive number", envDBConns)
 	}
 	c.LLMURL, c.LLMModel, c.LLMKey = get(envLLMURL, ""), get(envLLMModel, ""), get(envLLMKey, "")
