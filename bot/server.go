@@ -175,15 +175,20 @@ func (s *Server) allowAddr(addr string) bool {
 // Shutdown tells every connected client that the server is going away (close code 1001), so
 // widgets reconnect and resume.
 func (s *Server) Shutdown() {
+	for _, c := range s.connected() {
+		c.goingAway()
+	}
+}
+
+// connected is a snapshot of the open connections, to act on without holding the lock.
+func (s *Server) connected() []*client {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	clients := make([]*client, 0, len(s.clients))
 	for c := range s.clients {
 		clients = append(clients, c)
 	}
-	s.mu.Unlock()
-	for _, c := range clients {
-		c.goingAway()
-	}
+	return clients
 }
 
 // RunPings pings every connected client each pingPeriod until ctx ends.
@@ -196,23 +201,10 @@ func (s *Server) RunPings(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		s.mu.Lock()
-		clients := make([]*client, 0, len(s.clients))
-		for c := range s.clients {
-			clients = append(clients, c)
-		}
-		s.mu.Unlock()
-		for _, c := range clients {
+		for _, c := range s.connected() {
 			c.ping()
 		}
 	}
-}
-
-// Clients is the number of open connections.
-func (s *Server) Clients() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.clients)
 }
 
 // RunPurge deletes conversations past the retention period, hourly, until ctx ends.
