@@ -14,9 +14,14 @@ build:
 	$(GO) build -o $(BIN) ./cmd/citybot
 
 # Ingests the sample site (unchanged pages cost nothing) and serves it on http://localhost:8080.
+# As root the database runs as the postgres user, which cannot enter a checkout under /root: the
+# demo's data then lives in /var/lib/citybot-demo.
 demo: setup build
-	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE)
-	$(BIN) serve
+	@data=$${CITYBOT_DATA:-./var}; \
+	if [[ $$(id -u) -eq 0 && -z "$${CITYBOT_DATA:-}" ]] && ! runuser -u postgres -- test -x "$$(pwd)"; then \
+		data=/var/lib/citybot-demo; mkdir -p $$data; echo "demo: data in $$data"; fi; \
+	CITYBOT_DATA=$$data $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && \
+	CITYBOT_DATA=$$data $(BIN) serve
 
 test: setup lint eval test-go
 
