@@ -15,7 +15,7 @@ const maxPassageRunes = 900
 // rows of the best page that answer the question, under their headings, framed in the citizen's
 // language. chunks are the top hit's page.
 // It also returns the quote alone, the passage a generative composer answers from.
-func (e *Engine) compose(ctx context.Context, question, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
+func (e *Engine) compose(ctx context.Context, a knowledge.Analysis, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
 	page := version(top, lang)
 	if page.URL != top.URL {
 		var err error
@@ -23,8 +23,7 @@ func (e *Engine) compose(ctx context.Context, question, lang string, top knowled
 			return Reply{}, "", err
 		}
 	}
-	own, added := e.retriever.QuestionTerms(question, lang)
-	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), own, added, maxPassageRunes)
+	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), a.Own, a.Added, maxPassageRunes)
 	if quote == "" {
 		quote = page.Text
 	}

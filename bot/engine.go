@@ -17,7 +17,7 @@ import (
 type Retriever interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
 	PageChunks(ctx context.Context, url string) ([]knowledge.ChunkHit, error)
-	QuestionTerms(text, lang string) (own, added []string)
+	Analyze(text, lang string) knowledge.Analysis
 }
 
 // Detector tells a text's language; prior wins for texts too short to tell.
@@ -101,7 +101,8 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	}
 	// Redaction placeholders ([email]) say nothing about the topic.
 	query := rePlaceholder.ReplaceAllString(text, " ")
-	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: query, Lang: lang, Limit: 5})
+	analysis := e.retriever.Analyze(query, lang)
+	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: query, Lang: lang, Limit: 5, Analysis: &analysis})
 	if err != nil {
 		return Reply{}, fmt.Errorf("search: %w", err)
 	}
@@ -128,7 +129,7 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 		r.Confidence = conf
 		return r, nil
 	}
-	r, quote, err := e.compose(ctx, query, lang, top, chunks)
+	r, quote, err := e.compose(ctx, analysis, lang, top, chunks)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -78,7 +78,7 @@ func (h *HashEmbedder) vector(text string) []float32 {
 		if x>>63 == 1 {
 			sign = -1
 		}
-		v[x%uint64(h.dims)] += sign * (1 + math.Log(c+1e-9+1)) * weightOf(f)
+		v[x%uint64(h.dims)] += sign * (1 + math.Log1p(c)) * weightOf(f) // sublinear in the count
 	}
 	return normalize(v)
 }

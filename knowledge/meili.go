@@ -151,13 +151,10 @@ func meiliDocs(ctx context.Context, pool *pgxpool.Pool, pageIDs []int64) ([]meil
 	return docs, rows.Err()
 }
 
-func (m *Meili) search(ctx context.Context, q string, k int) ([]ranked, error) {
-	terms := queryTerms(q)
-	// The glossary's German terms come last in q but carry the topic: put them first, since
-	// Meilisearch reads only the first ten words.
-	for i, j := 0, len(terms)-1; i < j; i, j = i+1, j-1 {
-		terms[i], terms[j] = terms[j], terms[i]
-	}
+func (m *Meili) search(ctx context.Context, a *Analysis, k int) ([]ranked, error) {
+	// The glossary's German terms carry the topic: they go first, since Meilisearch reads only
+	// the first ten words.
+	terms := append(append([]string(nil), a.Added...), a.Own...)
 	if len(terms) > maxMeiliWords {
 		terms = terms[:maxMeiliWords]
 	}

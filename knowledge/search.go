@@ -71,23 +71,54 @@ type Query struct {
 	Text  string
 	Lang  string // the question's language if known (the widget's choice); else detected
 	Limit int    // pages to return; 0 means 10
+	// Analysis, when the caller has it from Analyze already, spares analysing the question twice.
+	Analysis *Analysis
+}
+
+// Analysis is a question as retrieval reads it.
+type Analysis struct {
+	Lang     string
+	Own      []string // the question's lexemes (German and English stems)
+	Added    []string // lexemes only the glossary's expansion brings
+	Expanded string   // the question followed by the glossary's German terms, for the embedder
+}
+
+// Analyze detects the question's language when lang is empty, expands the question with the
+// glossary and turns both into lexemes. The chat engine uses the result for retrieval and again
+// to pick the sentences of a page that answer.
+func (ix *Index) Analyze(text, lang string) Analysis {
+	if lang == "" {
+		lang = ix.detector.Detect(text, "")
+	}
+	a := Analysis{Lang: lang, Own: queryTerms(text), Expanded: text}
+	if extra := ix.glossary.Expand(text, lang); len(extra) > 0 {
+		a.Expanded = text + "\n" + strings.Join(extra, " ")
+		seen := map[string]bool{}
+		for _, t := range a.Own {
+			seen[t] = true
+		}
+		for _, t := range queryTerms(strings.Join(extra, " ")) {
+			if !seen[t] {
+				seen[t] = true
+				a.Added = append(a.Added, t)
+			}
+		}
+	}
+	return a
 }
 
 // Search finds the pages that best answer q, best first: lexical and vector candidates of the
 // question expanded with the glossary, fused by rank, one hit per page (language versions of a
 // page share one).
 func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
-	q, k := query.Text, query.Limit
+	k := query.Limit
 	if k <= 0 {
 		k = 10
 	}
-	lang := query.Lang
-	if lang == "" {
-		lang = ix.detector.Detect(q, "")
-	}
-	expanded := q
-	if extra := ix.glossary.Expand(q, lang); len(extra) > 0 {
-		expanded = q + "\n" + strings.Join(extra, " ")
+	a := query.Analysis
+	if a == nil {
+		an := ix.Analyze(query.Text, query.Lang)
+		a = &an
 	}
 	// The two sides are independent queries: run them side by side.
 	var lex []ranked
@@ -95,9 +126,9 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		lex, lexErr = ix.lexical(ctx, q, expanded)
+		lex, lexErr = ix.lexical(ctx, a)
 	}()
-	vec, err := ix.vector(ctx, expanded)
+	vec, err := ix.vector(ctx, a.Expanded)
 	<-done
 	if err != nil {
 		return nil, err
@@ -154,24 +185,21 @@ func queryTerms(q string) []string {
 	return out
 }
 
-// lexical ranks chunks for the expanded question q; terms of the citizen's own question weigh more.
-func (ix *Index) lexical(ctx context.Context, question, q string) ([]ranked, error) {
+// lexical ranks chunks for the analysed question; the citizen's own terms weigh more than the
+// glossary's.
+func (ix *Index) lexical(ctx context.Context, a *Analysis) ([]ranked, error) {
 	if ix.meili != nil {
-		return ix.meili.search(ctx, q, candidates)
+		return ix.meili.search(ctx, a, candidates)
 	}
-	terms := queryTerms(q)
+	terms := append(append([]string(nil), a.Own...), a.Added...)
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	own := map[string]bool{}
-	for _, t := range queryTerms(question) {
-		own[t] = true
-	}
 	weights := make([]float64, len(terms))
-	for i, t := range terms {
-		weights[i] = expansionWeight
-		if own[t] {
-			weights[i] = 1
+	for i := range terms {
+		weights[i] = 1
+		if i >= len(a.Own) {
+			weights[i] = expansionWeight
 		}
 	}
 	// BM25 (k1 = 1.2, b = 0.75) over the postings' weighted term frequencies: a heading
@@ -437,25 +465,6 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 	}
 	ix.chunkCache.put(url, out)
 	return out, nil
-}
-
-// QuestionTerms are the lexemes retrieval searches for a question: its own and those the
-// glossary adds. The chat engine uses them to pick the sentences of a page that answer.
-func (ix *Index) QuestionTerms(text, lang string) (own, added []string) {
-	own = queryTerms(text)
-	if extra := ix.glossary.Expand(text, lang); len(extra) > 0 {
-		seen := map[string]bool{}
-		for _, t := range own {
-			seen[t] = true
-		}
-		for _, t := range queryTerms(strings.Join(extra, " ")) {
-			if !seen[t] {
-				seen[t] = true
-				added = append(added, t)
-			}
-		}
-	}
-	return own, added
 }
 
 // Lexemes analyses text as the index does (folded, stop words dropped, stemmed for lang).

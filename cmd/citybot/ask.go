@@ -63,8 +63,8 @@ func printHits(w io.Writer, hits []knowledge.Hit) {
 		fmt.Fprintf(w, "%d. %s  <%s>\n   score %.4f (lexical %.3f, vector %.3f)  %s\n", i+1, h.Title, h.URL,
 			h.Score, h.Lexical, h.Vector, strings.Join(h.Headings, " › "))
 		text := h.Text
-		if len(text) > 300 {
-			text = text[:300] + "…"
+		if r := []rune(text); len(r) > 300 {
+			text = string(r[:300]) + "…"
 		}
 		fmt.Fprintf(w, "   %s\n", strings.ReplaceAll(text, "\n", "\n   "))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -180,13 +181,13 @@ func (s *syntheticSource) Walk(ctx context.Context, visit func(knowledge.Item)) 
 		}
 		title := fmt.Sprintf("%s (Bezirk %d)", s.titles[rng.IntN(len(s.titles))], n)
 		var b strings.Builder
-		fmt.Fprintf(&b, `<html lang="de"><body><main><h1>%s</h1>`, htmlEscape(title))
+		fmt.Fprintf(&b, `<html lang="de"><body><main><h1>%s</h1>`, html.EscapeString(title))
 		sections := 6 + rng.IntN(8)
 		for i := 0; i < sections && made < s.chunks; i++ {
 			sec := s.sections[rng.IntN(len(s.sections))]
-			fmt.Fprintf(&b, "<h2>%s</h2>", htmlEscape(sec.Headings[len(sec.Headings)-1]))
+			fmt.Fprintf(&b, "<h2>%s</h2>", html.EscapeString(sec.Headings[len(sec.Headings)-1]))
 			for _, line := range strings.Split(sec.Text, "\n") {
-				fmt.Fprintf(&b, "<p>%s</p>", htmlEscape(line))
+				fmt.Fprintf(&b, "<p>%s</p>", html.EscapeString(line))
 			}
 			made++
 		}
@@ -196,10 +197,6 @@ func (s *syntheticSource) Walk(ctx context.Context, visit func(knowledge.Item)) 
 		visit(knowledge.Item{URL: u.String(), Page: p, Err: err})
 	}
 	return nil
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func benchSynthetic(ctx context.Context, e *env, site, baseURL string, chunks int, qs []question, rounds int) error {
