@@ -1,6 +1,8 @@
 # citybot: `make demo` to try it, `make test` to check it. Both set up what is missing first.
 SHELL := /bin/bash
 GO ?= go
+# Go lives in /usr/local/go on Debian machines set up from the official archive; not always on PATH.
+export PATH := $(PATH):/usr/local/go/bin
 BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
