@@ -168,7 +168,10 @@ func confidence(hits []knowledge.Hit) float64 {
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
 
-var rePlaceholder = regexp.MustCompile(`\[(email|phone|iban|id-number|tax-number|date-of-birth|address)\]`)
+// rePlaceholder finds what the Redactor put in place of personal data.
+var rePlaceholder = regexp.MustCompile(strings.Join([]string{regexp.QuoteMeta(redEmail), regexp.QuoteMeta(redPhone),
+	regexp.QuoteMeta(redIBAN), regexp.QuoteMeta(redID), regexp.QuoteMeta(redTax), regexp.QuoteMeta(redBirth),
+	regexp.QuoteMeta(redAddress)}, "|"))
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
 // Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.
