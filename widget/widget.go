@@ -1,10 +1,128 @@
-// Package widget holds the web assets citybot serves: for now the plain demo page, until the
-// embeddable widget replaces it.
+// Package widget serves the embeddable chat widget: a small loader at a stable URL that city
+// pages name in their script tag, the widget itself (JavaScript with its CSS and every
+// language's texts) at a content-hashed URL that browsers may cache for a year, and the demo
+// pages that embed it.
 package widget
 
-import "embed"
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
 
-// FS holds the assets.
-//
-//go:embed demo.html
-var FS embed.FS
+	"github.com/citybot-project/citybot/i18n"
+)
+
+//go:embed app.js app.css loader.js demo
+var files embed.FS
+
+// Assets are the widget's files, built once at start-up: the catalog may be a city's own, so
+// the bundle and its hash are only known then.
+type Assets struct {
+	loader *asset
+	bundle *asset
+	name   string            // the bundle's file name under /widget/, e.g. app.3f2a….js
+	demo   map[string]*asset // the demo pages and their files, by name
+}
+
+// New builds the widget's assets with the texts of cat.
+func New(cat *i18n.Catalog) (*Assets, error) {
+	src := map[string][]byte{}
+	for _, name := range []string{"app.js", "app.css", "loader.js"} {
+		b, err := files.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("widget: %w", err)
+		}
+		src[name] = b
+	}
+	texts, err := widgetTexts(cat)
+	if err != nil {
+		return nil, err
+	}
+	css, err := json.Marshal(string(src["app.css"]))
+	if err != nil {
+		return nil, fmt.Errorf("widget css: %w", err)
+	}
+	js, err := fill(src["app.js"], map[string][]byte{`/*CSS*/""`: css, `/*TEXTS*/{}`: texts})
+	if err != nil {
+		return nil, fmt.Errorf("widget bundle: %w", err)
+	}
+	sum := sha256.Sum256(js)
+	name := "app." + hex.EncodeToString(sum[:8]) + ".js"
+	loader, err := fill(src["loader.js"], map[string][]byte{"__BUNDLE__": []byte("/widget/" + name)})
+	if err != nil {
+		return nil, fmt.Errorf("widget loader: %w", err)
+	}
+	a := &Assets{
+		loader: newAsset(loader, typeJS, cacheRevalidate),
+		bundle: newAsset(js, typeJS, cacheForever),
+		name:   name,
+		demo:   map[string]*asset{},
+	}
+	entries, err := files.ReadDir("demo")
+	if err != nil {
+		return nil, fmt.Errorf("widget demo: %w", err)
+	}
+	for _, e := range entries {
+		b, err := files.ReadFile("demo/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("widget demo: %w", err)
+		}
+		a.demo[e.Name()] = newAsset(b, contentType(e.Name()), cacheRevalidate)
+	}
+	return a, nil
+}
+
+// widgetTexts are the catalog's widget texts of every language as JSON, with the language menu's
+// order: {"languages": [...], "texts": {"de": {"ui.send": "Senden", ...}, ...}}. Raw templates:
+// the widget fills in {{.Count}} itself.
+func widgetTexts(cat *i18n.Catalog) ([]byte, error) {
+	texts := map[string]map[string]string{}
+	for _, lang := range i18n.Languages() {
+		m := cat.Messages(lang, "ui.")
+		// Shared with the engine's replies, so a city's override applies to both.
+		for _, id := range []string{"answer.sources", "handoff.options", "ticket.consent"} {
+			m[id] = cat.T(lang, id, nil)
+		}
+		texts[lang] = m
+	}
+	b, err := json.Marshal(map[string]any{"languages": i18n.Languages(), "texts": texts})
+	if err != nil {
+		return nil, fmt.Errorf("widget texts: %w", err)
+	}
+	return b, nil
+}
+
+// fill replaces each placeholder, which must occur exactly once, with its value. The
+// placeholders are valid JavaScript themselves, so the sources run (and lint) unfilled.
+func fill(src []byte, values map[string][]byte) ([]byte, error) {
+	for ph, v := range values {
+		if n := bytes.Count(src, []byte(ph)); n != 1 {
+			return nil, fmt.Errorf("placeholder %s occurs %d times", ph, n)
+		}
+		src = bytes.Replace(src, []byte(ph), v, 1)
+	}
+	return src, nil
+}
+
+// BundlePath is the URL path of the hashed bundle.
+func (a *Assets) BundlePath() string { return "/widget/" + a.name }
+
+// BundleSize is the bundle's size (JavaScript with its CSS and texts) as sent uncompressed and
+// gzipped.
+func (a *Assets) BundleSize() (raw, gzipped int) { return len(a.bundle.body), len(a.bundle.gz) }
+
+func contentType(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".html"):
+		return "text/html; charset=utf-8"
+	case strings.HasSuffix(name, ".css"):
+		return "text/css; charset=utf-8"
+	case strings.HasSuffix(name, ".js"):
+		return typeJS
+	}
+	return "application/octet-stream"
+}

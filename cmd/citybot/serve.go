@@ -11,13 +11,15 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/widget"
 )
 
 const serveUsage = `serve [--addr HOST:PORT]
 
-Serves citizens: the chat protocol on /ws, /healthz, /readyz, and a demo page on /.`
+Serves citizens: the chat protocol on /ws, the embeddable widget on /widget.js, /healthz,
+/readyz, and a demo city page that embeds the widget on /.`
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", serveUsage, e.stderr)
@@ -30,31 +32,38 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	srv, err := newChatServer(e, db, ix)
+	srv, catalog, err := newChatServer(e, db, ix)
 	if err != nil {
 		return err
 	}
+	assets, err := widget.New(catalog)
+	if err != nil {
+		return err
+	}
+	raw, gz := assets.BundleSize()
+	e.log.Info("widget", "bundle", assets.BundlePath(), "bytes", raw, "gzip_bytes", gz)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	e.log.Info("serving", "addr", ln.Addr().String())
-	return serveHTTP(ctx, ln, routes(srv, db), srv, e.log)
+	return serveHTTP(ctx, ln, routes(srv, db, assets), srv, e.log)
 }
 
-func newChatServer(e *env, db *database.DB, ix *knowledge.Index) (*bot.Server, error) {
+// newChatServer returns the chat server and its catalog, which the widget's texts come from.
+func newChatServer(e *env, db *database.DB, ix *knowledge.Index) (*bot.Server, *i18n.Catalog, error) {
 	engine, catalog, err := newEngine(e, ix)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
 	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
 		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst}
-	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), nil
+	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
 // routes is citybot's whole HTTP surface.
-func routes(srv *bot.Server, db *database.DB) http.Handler {
+func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", srv.ServeWS)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -69,10 +78,11 @@ func routes(srv *bot.Server, db *database.DB) http.Handler {
 		}
 		w.Write([]byte("ready\n"))
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
-		http.ServeFileFS(w, r, widget.FS, "demo.html")
-	})
+	mux.HandleFunc("GET /widget.js", assets.ServeLoader)
+	mux.HandleFunc("GET /widget/{file}", assets.ServeBundle)
+	mux.HandleFunc("GET /widget/test", assets.ServeTest)
+	mux.HandleFunc("GET /{$}", assets.ServeDemo)
+	mux.HandleFunc("GET /demo/{file}", assets.ServeDemoFile)
 	return mux
 }
 
