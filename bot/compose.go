@@ -11,21 +11,23 @@ import (
 // short enough to read in the widget.
 const maxPassageRunes = 900
 
+// Answers from a second page: when the next page's evidence is close to the best's, the
+// citizen may mean either (Reisepass or Express-Reisepass, Sperrmüll or Elektroschrott), and the
+// answer quotes both, the second one shorter.
+const (
+	closeCall    = 0.85
+	maxAlsoRunes = 350
+)
+
 // compose builds the extractive answer: the city's own words, the sentences, list items and table
 // rows of the best page that answer the question, under their headings, framed in the citizen's
-// language. chunks are the top hit's page.
+// language. chunks are the best hit's page.
 // It also returns the quote alone, the passage a generative composer answers from.
-func (e *Engine) compose(ctx context.Context, a knowledge.Analysis, lang string, top knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
-	page := version(top, lang)
-	if page.URL != top.URL {
-		var err error
-		if chunks, err = e.retriever.PageChunks(ctx, page.URL); err != nil {
-			return Reply{}, "", err
-		}
-	}
-	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), a.Own, a.Added, maxPassageRunes)
-	if quote == "" {
-		quote = page.Text
+func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
+	top := hits[0]
+	page, quote, err := e.quote(ctx, question, a, lang, top, chunks, maxPassageRunes)
+	if err != nil {
+		return Reply{}, "", err
 	}
 	var b strings.Builder
 	data := map[string]any{"Title": page.Title, "City": e.city.Name}
@@ -36,15 +38,59 @@ func (e *Engine) compose(ctx context.Context, a knowledge.Analysis, lang string,
 	b.WriteString(e.catalog.T(lang, intro, data))
 	b.WriteString("\n\n")
 	b.WriteString(quote)
+	sources := []Source{{Title: page.Title, URL: page.URL, Snippet: snippet(page.Text)}}
+	if len(hits) > 1 && hits[1].Score >= closeCall*top.Score {
+		also, alsoQuote, err := e.quote(ctx, question, a, lang, hits[1], nil, maxAlsoRunes)
+		if err != nil {
+			return Reply{}, "", err
+		}
+		if alsoQuote != "" {
+			b.WriteString("\n\n")
+			b.WriteString(e.catalog.T(lang, "answer.also", map[string]any{"Title": also.Title}))
+			b.WriteString("\n\n")
+			b.WriteString(alsoQuote)
+			sources = append(sources, Source{Title: also.Title, URL: also.URL, Snippet: snippet(also.Text)})
+		}
+	}
 	b.WriteString("\n\n")
 	b.WriteString(e.catalog.T(lang, "answer.more", data))
-	sources := []Source{{Title: page.Title, URL: page.URL, Snippet: snippet(page.Text)}}
 	for _, v := range append([]knowledge.Hit{top}, top.Translations...) {
 		if v.URL != page.URL {
 			sources = append(sources, Source{Title: v.Title, URL: v.URL, Snippet: snippet(v.Text)})
 		}
 	}
 	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, quote, nil
+}
+
+// quote picks the language version of hit to answer from and quotes its units that answer the
+// question, up to budget runes. chunks, when given, are hit's own page.
+func (e *Engine) quote(ctx context.Context, question string, a knowledge.Analysis, lang string, hit knowledge.Hit, chunks []knowledge.ChunkHit, budget int) (knowledge.Hit, string, error) {
+	page := version(hit, lang)
+	if page.URL != hit.URL || chunks == nil {
+		var err error
+		if chunks, err = e.retriever.PageChunks(ctx, page.URL); err != nil {
+			return page, "", err
+		}
+	}
+	pq := passageQuery{own: append(numbers(question), a.Own...), added: a.Added,
+		topic: knowledge.Lexemes(page.Title, page.Lang), asks: e.aspects.of(question)}
+	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), pq, budget)
+	if quote == "" {
+		quote = page.Text
+	}
+	return page, quote, nil
+}
+
+// numbers are the question's numbers ("Biotonne 240 Liter"): retrieval ignores them, but on the
+// right page they point at the right row.
+func numbers(question string) []string {
+	var out []string
+	for _, w := range knowledge.Words(question) {
+		if w[0] >= '0' && w[0] <= '9' {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // version picks the language version of a hit to answer from: the citizen's language if the

@@ -51,6 +51,7 @@ type Engine struct {
 	city      City
 	cfg       EngineConfig
 	scope     *scope
+	aspects   *aspects
 	log       *slog.Logger
 	units     unitCache
 }
@@ -58,7 +59,7 @@ type Engine struct {
 // NewEngine returns an engine over the given parts.
 func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig, log *slog.Logger) *Engine {
 	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg, log: log,
-		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...))}
+		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...)), aspects: newAspects()}
 }
 
 // Reply is the engine's answer or handoff, before it becomes a protocol message.
@@ -129,7 +130,7 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 		r.Confidence = conf
 		return r, nil
 	}
-	r, quote, err := e.compose(ctx, analysis, lang, top, chunks)
+	r, quote, err := e.compose(ctx, query, analysis, lang, hits, chunks)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -141,7 +141,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 			case containsAll(reply.Text, q.Facts):
 				factsFound++
 			default:
-				missed = append(missed, fmt.Sprintf("%s [%s] %q\n    answer lacks %v: %q", q.ID, q.Lang, q.Question, q.Facts, reply.Text))
+				missed = append(missed, fmt.Sprintf("%s [%s] %q\n    answer from %s lacks %v: %q", q.ID, q.Lang, q.Question, reply.Sources[0].URL, q.Facts, reply.Text))
 			}
 		}
 		hits, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: mrrDepth})

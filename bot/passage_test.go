@@ -1,0 +1,156 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/knowledge"
+)
+
+func TestAspectsOfQuestions(t *testing.T) {
+	a := newAspects()
+	for _, c := range []struct {
+		q    string
+		want aspect
+	}{
+		{"Was kostet ein Reisepass?", aspectMoney},
+		{"How much is the fee for a new ID card?", aspectMoney},
+		{"Скільки коштує біотонна?", aspectMoney},
+		{"Bis wann hat das Hallenbad am Sonntag auf?", aspectTime},
+		{"Kiedy jest otwarte biuro?", aspectTime},
+		{"Welche Telefonnummer hat das Standesamt?", aspectPhone},
+		{"What is the e-mail address of the library?", aspectEmail | aspectPlace},
+		{"Wo ist das Bürgerbüro Nord?", aspectPlace},
+		// Turkish "ile" (with) is Polish "ile" (how much): not a question for an amount.
+		{"Eşim ile birlikte başvurabilir miyim?", 0},
+		{"Brauche ich für die Ummeldung einen Mietvertrag?", 0},
+	} {
+		if got := a.of(c.q); got != c.want {
+			t.Errorf("aspects of %q = %b, want %b", c.q, got, c.want)
+		}
+	}
+}
+
+func TestFactsInText(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want aspect
+	}{
+		{"Personalausweis ab 24 Jahren: 37,00 Euro", aspectMoney | aspectTime},
+		{"Die Beratung ist kostenlos", aspectMoney},
+		{"Öffnungszeiten: Mo–Fr 8–12 Uhr", aspectTime},
+		{"Die Bearbeitung dauert etwa zwei Wochen", aspectTime},
+		{"Telefon: 0123 456-1010", aspectPhone},
+		{"Schreiben Sie an tiefbau@musterstadt.example", aspectEmail},
+		{"Das Bürgerbüro Nord ist am Nordring 40", aspectPlace},
+		{"Bringen Sie Ihren alten Ausweis mit", 0},
+	} {
+		if got := factsIn(c.text); got != c.want {
+			t.Errorf("facts in %q = %b, want %b", c.text, got, c.want)
+		}
+	}
+}
+
+// page builds the units of a small page: chunks of heading › text.
+func page(sections ...string) []unit {
+	var chunks []knowledge.ChunkHit
+	for i := 0; i+1 < len(sections); i += 2 {
+		chunks = append(chunks, knowledge.ChunkHit{Headings: []string{"Bibliotheksausweis", sections[i]}, Text: sections[i+1]})
+	}
+	return units(chunks, "de")
+}
+
+func query(q string) passageQuery {
+	return passageQuery{own: append(numbers(q), knowledge.Lexemes(q, "de")...),
+		topic: knowledge.Lexemes("Bibliotheksausweis", "de"), asks: newAspects().of(q)}
+}
+
+var library = page(
+	"Beschreibung", "Mit dem Bibliotheksausweis leihen Sie Bücher aus. Der Bibliotheksausweis gilt ein Jahr lang für alle Standorte der Bibliothek und für die Onleihe.",
+	"Voraussetzungen", "- Wohnsitz in Musterstadt\n- ein gültiger Ausweis",
+	"Versäumnisgebühren", "Überschreitung der Leihfrist, je Medium und Öffnungstag: 0,30 Euro\nMahnung: 2,00 Euro\nGebührenbescheid: 10,00 Euro",
+	"Kontakt", "Stadtbibliothek, Kulturplatz 2\nTelefon: 0123 456-8100",
+)
+
+func TestSelectPassagesQuotesWhatTheQuestionAsksFor(t *testing.T) {
+	for _, c := range []struct {
+		q, want, not string
+	}{
+		// An amount for "was kostet", and the whole fee table with it.
+		{"Bücher zu spät zurückgebracht, was kostet mich das?", "0,30 Euro", "Wohnsitz in Musterstadt"},
+		{"Bücher zu spät zurückgebracht, was kostet mich das?", "Gebührenbescheid: 10,00 Euro", "Wohnsitz in Musterstadt"},
+		// A phone number for "Telefonnummer".
+		{"Unter welcher Telefonnummer erreiche ich die Bibliothek?", "0123 456-8100", "0,30 Euro"},
+	} {
+		got := selectPassages(append([]unit(nil), library...), query(c.q), 300)
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+			t.Errorf("%q: quote\n%s\nwants %q, not %q", c.q, got, c.want, c.not)
+		}
+	}
+}
+
+func TestSelectPassagesKeepsBudgetAndPageOrder(t *testing.T) {
+	got := selectPassages(append([]unit(nil), library...), query("Bibliotheksausweis Wohnsitz Mahnung Telefon"), 120)
+	if n := len([]rune(got)) - len("Voraussetzungen:\n") - len("Versäumnisgebühren:\n") - len("Kontakt:\n"); n > 120 {
+		t.Errorf("quote of %d runes over the budget of 120:\n%s", n, got)
+	}
+	if i, j := strings.Index(got, "Wohnsitz"), strings.Index(got, "Mahnung"); i < 0 || j < 0 || i > j {
+		t.Errorf("quote lacks its units or has them out of page order:\n%s", got)
+	}
+}
+
+// fakePages is a Retriever over fixed hits, for the composer's decisions.
+type fakePages struct {
+	hits   []knowledge.Hit
+	chunks map[string][]knowledge.ChunkHit
+}
+
+func (f fakePages) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
+	return f.hits, nil
+}
+func (f fakePages) PageChunks(_ context.Context, url string) ([]knowledge.ChunkHit, error) {
+	return f.chunks[url], nil
+}
+func (f fakePages) Analyze(text, lang string) knowledge.Analysis {
+	return knowledge.Analysis{Lang: lang, Own: knowledge.Lexemes(text, "de")}
+}
+func (f fakePages) DetectLanguage(_, prior string) string { return "de" }
+
+// A second page whose evidence is close to the best's is quoted too, shorter, and named as a
+// second source; a distant one is not.
+func TestAnswerQuotesCloseSecondPage(t *testing.T) {
+	cat, err := i18n.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := "https://example.org/reisepass"
+	express := "https://example.org/express-reisepass"
+	f := fakePages{chunks: map[string][]knowledge.ChunkHit{
+		pass:    {{Headings: []string{"Reisepass", "Gebühren"}, Text: "Reisepass ab 24 Jahren: 70,00 Euro"}},
+		express: {{Headings: []string{"Express-Reisepass", "Gebühren"}, Text: "Zuschlag für den Express-Reisepass: 32,00 Euro"}},
+	}}
+	for _, c := range []struct {
+		second float64
+		quoted bool
+	}{{0.95, true}, {0.5, false}} {
+		f.hits = []knowledge.Hit{
+			{URL: pass, Title: "Reisepass", Lang: "de", Score: 1, Lexical: 20, Vector: 0.5, Text: "Reisepass ab 24 Jahren: 70,00 Euro"},
+			{URL: express, Title: "Express-Reisepass", Lang: "de", Score: c.second, Lexical: 15, Vector: 0.4, Text: "Zuschlag: 32,00 Euro"},
+		}
+		eng := NewEngine(f, f, cat, City{Name: "Musterstadt"}, EngineConfig{}, quiet)
+		r, err := eng.Reply(context.Background(), "Was kostet ein Reisepass?", "de", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, "70,00 Euro") || r.Sources[0].URL != pass {
+			t.Errorf("second page at %.2f: the best page is not quoted first:\n%s", c.second, r.Text)
+		}
+		also := strings.Contains(r.Text, "32,00 Euro") && strings.Contains(r.Text, cat.T("de", "answer.also", map[string]any{"Title": "Express-Reisepass"}))
+		named := len(r.Sources) > 1 && r.Sources[1].URL == express
+		if also != c.quoted || named != c.quoted {
+			t.Errorf("second page at %.2f of the best: quoted %v, named as source %v, want %v\n%s", c.second, also, named, c.quoted, r.Text)
+		}
+	}
+}
