@@ -7,9 +7,9 @@ BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
 
-.PHONY: setup build demo test test-go lint eval bench sample-data clean
+.PHONY: setup build demo test test-go test-browser lint eval bench sample-data clean
 
-setup: ## install PostgreSQL, pgvector (built from Debian's source package) and Chromium where missing
+setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chromium and Node.js where missing
 	@bash scripts/setup-debian.sh
 
 build:
@@ -25,7 +25,7 @@ demo: setup build
 	CITYBOT_DATA=$$data $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && \
 	CITYBOT_DATA=$$data $(BIN) serve
 
-test: setup lint eval test-go
+test: setup lint eval test-go test-browser
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -33,6 +33,15 @@ lint:
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The widget in Debian's Chromium against a real server (widget/e2e). npm ci only when the lock
+# file is newer than the installed packages.
+E2E := widget/e2e
+test-browser: build
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "test-browser: node and npm missing, run make setup"; exit 1; }
+	@if [[ ! -f $(E2E)/node_modules/.package-lock.json || $(E2E)/package-lock.json -nt $(E2E)/node_modules/.package-lock.json ]]; then \
+		cd $(E2E) && npm ci --no-audit --no-fund; fi
+	cd $(E2E) && CITYBOT_BIN=$(CURDIR)/$(BIN) node --test widget.test.mjs
 
 # The retrieval numbers on the dev questions, as reported in the README.
 eval: build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what citybot needs on a Debian machine, skipping whatever is already there:
 # PostgreSQL server + server-dev, pgvector built from Debian's own source package of the next suite
-# (bookworm ships no pgvector binary), and Chromium for the browser tests.
+# (bookworm ships no pgvector binary), and Chromium and Node.js for the browser tests.
 # The package mirror is the one this machine's apt sources already use; no host is named here.
 set -euo pipefail
 
@@ -50,5 +50,11 @@ if [[ ${CITYBOT_SKIP_BROWSER:-} != 1 ]] && ! have_pkg chromium; then
   echo "setup: installing chromium for browser tests"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# Node.js (any packaging; Debian's own when there is none) runs the browser tests' playwright-core.
+if [[ ${CITYBOT_SKIP_BROWSER:-} != 1 ]] && ! { command -v node && command -v npm; } >/dev/null; then
+  echo "setup: installing nodejs and npm for browser tests"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
 fi
 echo "setup: ok (PostgreSQL $PG_MAJOR with pgvector at $pgbin)"

@@ -134,7 +134,7 @@
     ui.aboutTitle = h('h3', { id: 'cb-about-h', tabindex: '-1' });
     ui.aboutText = h('p');
     ui.aboutPrivacy = h('p');
-    ui.aboutLink = h('a', { target: '_blank', rel: 'noopener' });
+    ui.aboutLink = h('a', { target: '_blank', rel: 'noopener', hidden: true }); // until welcome names the notice
     ui.back = h('button', { type: 'button', class: 'btn2', onclick: hideAbout });
     ui.about = h('section', { id: 'cb-about', class: 'about', 'aria-labelledby': 'cb-about-h', hidden: true },
       [ui.aboutTitle, ui.aboutText, ui.aboutPrivacy, h('p', {}, [ui.aboutLink]), h('div', { class: 'row' }, [ui.back])]);
@@ -149,7 +149,7 @@
     ui.left = h('p', { id: 'cb-left', class: 'hint' });
     ui.human = h('button', { type: 'button', onclick: askHuman }, [icon('person'), ui.humanText = h('span')]);
     ui.aboutBtn = h('button', { type: 'button', 'aria-controls': 'cb-about', onclick: showAbout }, [icon('info'), ui.aboutBtnText = h('span')]);
-    ui.privacy = h('a', { target: '_blank', rel: 'noopener' });
+    ui.privacy = h('a', { target: '_blank', rel: 'noopener', hidden: true });
     var head = [ui.title, ui.langBtn, ui.closeBtn];
     if (opts.logo) head.unshift(h('img', { class: 'logo', src: opts.logo, alt: '' }));
     ui.panel = h('div', { id: 'cb-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'cb-title', hidden: true, onkeydown: onPanelKey }, [
@@ -219,7 +219,7 @@
     ui.launcher.setAttribute('aria-label', t('ui.open'));
     if (byUser) ui.launcher.focus();
   }
-  function fullScreen() { return ui.panel.offsetWidth >= window.innerWidth; }
+  var small = window.matchMedia('(max-width: 480px), (max-height: 560px)'); // as in app.css
   function focusables() {
     return Array.prototype.filter.call(ui.panel.querySelectorAll('button, a[href], textarea, input, [tabindex="0"]'), function (el) {
       return !el.disabled && el.offsetParent !== null;
@@ -234,7 +234,7 @@
     }
     // Full screen the panel hides the page, so Tab stays inside; on a large screen the panel is
     // non-modal and Tab goes on to the launcher and the page.
-    if (e.key !== 'Tab' || !fullScreen()) return;
+    if (e.key !== 'Tab' || !small.matches) return;
     var f = focusables(), first = f[0], last = f[f.length - 1], at = root.activeElement;
     if (e.shiftKey && at === first) { e.preventDefault(); last.focus(); } else if (!e.shiftKey && at === last) { e.preventDefault(); first.focus(); }
   }
@@ -532,7 +532,6 @@
       if (supported(m.lang) && m.lang !== lang) { lang = m.lang; applyTexts(); }
       languages = (m.languages || []).filter(supported);
       renderLangs();
-      ui.aboutTitle.textContent = m.title || t('ui.about_ai');
       ui.aboutText.textContent = m.disclosure;
       ui.aboutPrivacy.textContent = m.privacy;
       [ui.privacy, ui.aboutLink].forEach(function (a) {

@@ -33,10 +33,31 @@ func (a *Assets) ServeBundle(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServeDemo serves the mock Musterstadt page that embeds the widget as a city would.
-func (a *Assets) ServeDemo(w http.ResponseWriter, r *http.Request) { a.page(w, r, "index.html") }
+func (a *Assets) ServeDemo(w http.ResponseWriter, r *http.Request) {
+	setPolicy(w, r)
+	a.demo["index.html"].serve(w, r)
+}
 
-// ServeTest serves a bare page with nothing but the widget's script tag.
-func (a *Assets) ServeTest(w http.ResponseWriter, r *http.Request) { a.page(w, r, "test.html") }
+// ServeTest serves a bare page with nothing but the widget's script tag; its query sets the
+// tag's data attributes, e.g. /widget/test?lang=ar&open=true&position=left&color=%23ffdd00.
+func (a *Assets) ServeTest(w http.ResponseWriter, r *http.Request) {
+	type attr struct{ Name, Value string }
+	var attrs []attr
+	for _, name := range []string{"lang", "open", "position", "color", "title", "logo"} {
+		if v := r.URL.Query().Get(name); v != "" {
+			attrs = append(attrs, attr{name, v})
+		}
+	}
+	var b bytes.Buffer
+	if err := a.test.Execute(&b, attrs); err != nil {
+		http.Error(w, "test page: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	setPolicy(w, r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b.Bytes())
+}
 
 // ServeDemoFile serves GET /demo/{file}: the mock city page's own stylesheet and script.
 func (a *Assets) ServeDemoFile(w http.ResponseWriter, r *http.Request) {
@@ -48,16 +69,15 @@ func (a *Assets) ServeDemoFile(w http.ResponseWriter, r *http.Request) {
 	f.serve(w, r)
 }
 
-// page serves a demo page under a Content-Security-Policy as strict as a city's could be: the
+// setPolicy gives a demo page a Content-Security-Policy as strict as a city's could be: the
 // widget needs no inline script or style, only its own origin and its WebSocket.
-func (a *Assets) page(w http.ResponseWriter, r *http.Request, name string) {
+func setPolicy(w http.ResponseWriter, r *http.Request) {
 	connect := "'self'"
 	if plainHost(r.Host) { // 'self' covers ws: and wss: in CSP 3, but not in older browsers
 		connect += " ws://" + r.Host + " wss://" + r.Host
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 		"connect-src "+connect+"; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-	a.demo[name].serve(w, r)
 }
 
 // plainHost tells whether host is safe to repeat in a header: a name or address and a port.

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"strings"
 
 	"github.com/citybot-project/citybot/i18n"
@@ -24,8 +25,9 @@ var files embed.FS
 type Assets struct {
 	loader *asset
 	bundle *asset
-	name   string            // the bundle's file name under /widget/, e.g. app.3f2a….js
-	demo   map[string]*asset // the demo pages and their files, by name
+	name   string             // the bundle's file name under /widget/, e.g. app.3f2a….js
+	demo   map[string]*asset  // the mock city page and its files, by name
+	test   *template.Template // the bare test page, with data attributes from its query
 }
 
 // New builds the widget's assets with the texts of cat.
@@ -62,11 +64,17 @@ func New(cat *i18n.Catalog) (*Assets, error) {
 		name:   name,
 		demo:   map[string]*asset{},
 	}
+	if a.test, err = template.ParseFS(files, "demo/test.html"); err != nil {
+		return nil, fmt.Errorf("widget test page: %w", err)
+	}
 	entries, err := files.ReadDir("demo")
 	if err != nil {
 		return nil, fmt.Errorf("widget demo: %w", err)
 	}
 	for _, e := range entries {
+		if e.Name() == "test.html" {
+			continue
+		}
 		b, err := files.ReadFile("demo/" + e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("widget demo: %w", err)

@@ -243,3 +243,20 @@ func TestFillNeedsEachPlaceholderOnce(t *testing.T) {
 		t.Errorf("fill: %q, %v", got, err)
 	}
 }
+
+func TestTestPageTakesAttributesFromQuery(t *testing.T) {
+	h := mux(newAssets(t, nil))
+	w := get(t, h, "/widget/test?lang=ar&open=true&color=%23ffdd00&title=%22%3E%3Cscript%3Ex()%3C/script%3E&onload=x()")
+	body := w.Body.String()
+	for _, want := range []string{`data-lang="ar"`, `data-open="true"`, `data-color="#ffdd00"`, `data-title="&#34;&gt;&lt;script&gt;x()&lt;/script&gt;"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("test page lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "onload") || strings.Count(body, "<script") != 1 {
+		t.Errorf("test page takes more than the widget's attributes:\n%s", body)
+	}
+	if w.Header().Get("Content-Security-Policy") == "" {
+		t.Error("test page without a policy")
+	}
+}

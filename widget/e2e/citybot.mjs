@@ -1,0 +1,75 @@
+// Starts a real citybot for the browser tests: the sample site ingested into a temporary data
+// directory (the embedded PostgreSQL), then `citybot serve` on a free loopback port.
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const bin = process.env.CITYBOT_BIN || join(repo, 'bin/citybot');
+
+function run(args, env) {
+  return new Promise((ok, fail) => {
+    const p = spawn(bin, args, { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`citybot ${args[0]} exited ${code}: ${err}`))));
+  });
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.on('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function waitReady(base, proc, limitMs) {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (proc.exitCode !== null) throw new Error(`citybot serve exited ${proc.exitCode}`);
+    try {
+      if ((await fetch(base + '/readyz')).ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`citybot serve not ready at ${base} after ${limitMs} ms`);
+}
+
+// startCitybot returns the server's base URL, restart() (a shutdown with close code 1001 and a
+// new server on the same port) and stop().
+export async function startCitybot() {
+  const data = await mkdtemp(join(tmpdir(), 'citybot-e2e-'));
+  await chmod(data, 0o755); // as root the database runs as the postgres user
+  const env = { ...process.env, CITYBOT_DATA: data, CITYBOT_LOG_LEVEL: 'warn' };
+  await run(['ingest', '--dir', 'sample/musterstadt', '--base-url', 'https://www.musterstadt.example'], env);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let proc = null;
+  let log = '';
+  const start = async () => {
+    proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr.on('data', (d) => { log += d; });
+    await waitReady(base, proc, 60000);
+  };
+  const stopServer = async () => {
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    base,
+    log: () => log,
+    restart: async () => { await stopServer(); await start(); },
+    stop: async () => { await stopServer(); await rm(data, { recursive: true, force: true }); },
+  };
+}
