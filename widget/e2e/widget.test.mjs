@@ -276,6 +276,50 @@ test('a server restart (close 1001) is survived: offline state, reconnect, nothi
   await clean(s, /WebSocket connection to .* failed/);
 });
 
+// Frames the server does not send yet (a generative composer's deltas, a person from the service
+// desk) are put into the real connection.
+test('streamed answer, a person\'s message and an error frame', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  let toClient;
+  await page.routeWebSocket(/\/ws/, (ws) => {
+    const server = ws.connectToServer();
+    toClient = (m) => ws.send(JSON.stringify(m));
+    ws.onMessage((m) => {
+      if (JSON.parse(m).type === 'ask') {
+        toClient({ type: 'answer_delta', id: 'a1', text: 'Gestreamter ' });
+        toClient({ type: 'answer_delta', id: 'a1', text: 'Anfang …' });
+        setTimeout(() => server.send(m), 500); // the deltas stay on screen a moment
+      } else server.send(m);
+    });
+  });
+  await page.goto(bot.base + '/widget/test?open=true');
+  await $(page, '.msg.note').waitFor();
+  await $(page, '#cb-q').fill('Was kostet ein Reisepass?');
+  await $(page, '#cb-q').press('Enter');
+  await page.waitForFunction(() => /Gestreamter Anfang …/.test(
+    document.querySelector('citybot-widget').shadowRoot.querySelector('.log').textContent));
+  assert.equal(await $(page, '.typing').isVisible(), false, 'no typing indicator while text streams');
+  await $(page, '.msg.bot .sources a').first().waitFor();
+  assert.equal(await $(page, '.msg.bot').count(), 1, 'the answer replaces its stream');
+  assert.doesNotMatch(await $(page, '.msg.bot').textContent(), /Gestreamter/);
+
+  toClient({ type: 'agent_message', name: 'Frau Weber', text: 'Guten Tag, ich helfe Ihnen gern weiter.' });
+  const agent = $(page, '.msg.agent');
+  await agent.waitFor();
+  assert.match(await agent.locator('.who').textContent(), /^Frau Weber – Mitarbeiterin oder Mitarbeiter der Stadt$/);
+  await page.waitForFunction(() => /Frau Weber/.test(
+    document.querySelector('citybot-widget').shadowRoot.querySelector('[aria-live="polite"]').textContent));
+
+  toClient({ type: 'error', code: 'rate_limited', message: 'Sie haben zu viele Nachrichten geschickt.' });
+  const err = $(page, '.msg.err');
+  await err.waitFor();
+  assert.match(await err.textContent(), /Fehler.*zu viele Nachrichten/s);
+  await axe(page, 'stream, person and error');
+  await context.close();
+});
+
 test('language switch to Arabic: right to left, lang and dir on every message', async () => {
   const s = await open('/');
   const { page } = s;
