@@ -32,56 +32,75 @@ type Assets struct {
 
 // New builds the widget's assets with the texts of cat.
 func New(cat *i18n.Catalog) (*Assets, error) {
-	src := map[string][]byte{}
-	for _, name := range []string{"app.js", "app.css", "loader.js"} {
-		b, err := files.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("widget: %w", err)
-		}
-		src[name] = b
+	js, err := bundle(cat)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(js)
+	name := "app." + hex.EncodeToString(sum[:8]) + ".js"
+	src, err := files.ReadFile("loader.js")
+	if err != nil {
+		return nil, fmt.Errorf("widget loader: %w", err)
+	}
+	loader, err := fill(src, map[string][]byte{"__BUNDLE__": []byte("/widget/" + name)})
+	if err != nil {
+		return nil, fmt.Errorf("widget loader: %w", err)
+	}
+	test, err := template.ParseFS(files, "demo/test.html")
+	if err != nil {
+		return nil, fmt.Errorf("widget test page: %w", err)
+	}
+	demo, err := demoFiles()
+	if err != nil {
+		return nil, err
+	}
+	return &Assets{loader: newAsset(loader, typeJS, cacheRevalidate), bundle: newAsset(js, typeJS, cacheForever),
+		name: name, demo: demo, test: test}, nil
+}
+
+// bundle is app.js with app.css and the catalog's texts filled in.
+func bundle(cat *i18n.Catalog) ([]byte, error) {
+	js, err := files.ReadFile("app.js")
+	if err != nil {
+		return nil, fmt.Errorf("widget bundle: %w", err)
+	}
+	css, err := files.ReadFile("app.css")
+	if err != nil {
+		return nil, fmt.Errorf("widget bundle: %w", err)
+	}
+	cssJSON, err := json.Marshal(string(css))
+	if err != nil {
+		return nil, fmt.Errorf("widget css: %w", err)
 	}
 	texts, err := widgetTexts(cat)
 	if err != nil {
 		return nil, err
 	}
-	css, err := json.Marshal(string(src["app.css"]))
-	if err != nil {
-		return nil, fmt.Errorf("widget css: %w", err)
-	}
-	js, err := fill(src["app.js"], map[string][]byte{`/*CSS*/""`: css, `/*TEXTS*/{}`: texts})
+	js, err = fill(js, map[string][]byte{`/*CSS*/""`: cssJSON, `/*TEXTS*/{}`: texts})
 	if err != nil {
 		return nil, fmt.Errorf("widget bundle: %w", err)
 	}
-	sum := sha256.Sum256(js)
-	name := "app." + hex.EncodeToString(sum[:8]) + ".js"
-	loader, err := fill(src["loader.js"], map[string][]byte{"__BUNDLE__": []byte("/widget/" + name)})
-	if err != nil {
-		return nil, fmt.Errorf("widget loader: %w", err)
-	}
-	a := &Assets{
-		loader: newAsset(loader, typeJS, cacheRevalidate),
-		bundle: newAsset(js, typeJS, cacheForever),
-		name:   name,
-		demo:   map[string]*asset{},
-	}
-	if a.test, err = template.ParseFS(files, "demo/test.html"); err != nil {
-		return nil, fmt.Errorf("widget test page: %w", err)
-	}
+	return js, nil
+}
+
+// demoFiles are the mock city page and its stylesheet and script.
+func demoFiles() (map[string]*asset, error) {
 	entries, err := files.ReadDir("demo")
 	if err != nil {
 		return nil, fmt.Errorf("widget demo: %w", err)
 	}
+	demo := map[string]*asset{}
 	for _, e := range entries {
-		if e.Name() == "test.html" {
+		if e.Name() == "test.html" { // a template, served by ServeTest
 			continue
 		}
 		b, err := files.ReadFile("demo/" + e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("widget demo: %w", err)
 		}
-		a.demo[e.Name()] = newAsset(b, contentType(e.Name()), cacheRevalidate)
+		demo[e.Name()] = newAsset(b, contentType(e.Name()), cacheRevalidate)
 	}
-	return a, nil
+	return demo, nil
 }
 
 // widgetTexts are the catalog's widget texts of every language as JSON, with the language menu's

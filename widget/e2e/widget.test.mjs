@@ -222,6 +222,15 @@ test('keyboard, disclosure, answer with sources, rating, handoff, axe', async ()
   await axe(page, 'panel open with a handoff and forms');
   await screenshot(page, 'desktop-open');
 
+  // The disclosure stays reachable: "About this AI assistant", Escape goes back.
+  await $(page, '.tools button').nth(1).click();
+  await $(page, '.about').waitFor();
+  assert.match(await $(page, '.about').textContent(), /KI-System/);
+  assert.equal(await inWidget(page, (h) => h.shadowRoot.activeElement?.id), 'cb-about-h');
+  await page.keyboard.press('Escape');
+  assert.equal(await $(page, '.about').isVisible(), false);
+  assert.match(await inWidget(page, (h) => h.shadowRoot.activeElement?.textContent), /Über diesen KI-Assistenten/);
+
   // Escape closes and gives focus back to the launcher; Space opens again.
   await $(page, '#cb-q').focus();
   await page.keyboard.press('Escape');
@@ -325,6 +334,14 @@ test('language switch to Arabic: right to left, lang and dir on every message', 
   const { page } = s;
   await $(page, '.launcher').click();
   await $(page, '.msg.note').waitFor();
+  // The menu by keyboard: Enter opens it on the current language, Escape closes it.
+  await $(page, '.langbtn').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await inWidget(page, (h) => h.shadowRoot.activeElement?.getAttribute('lang')), 'de');
+  await page.keyboard.press('Escape');
+  assert.equal(await $(page, '#cb-langs').isVisible(), false);
+  assert.equal(await inWidget(page, (h) => h.shadowRoot.activeElement?.className), 'langbtn');
+  assert.equal(await $(page, '[role="dialog"]').isVisible(), true, 'Escape in the menu keeps the panel');
   await $(page, '.langbtn').click();
   const menu = await $(page, '#cb-langs button').allTextContents();
   assert.deepEqual(menu, ['Deutsch', 'Leichte Sprache', 'English', 'Türkçe', 'العربية', 'Українська', 'Русский', 'فارسی', 'Polski', 'Română']);
@@ -397,5 +414,14 @@ test('320 CSS px: full-screen panel, no horizontal scrolling, controls in view',
   }
   await axe(page, '320 px');
   await screenshot(page, 'mobile-320-open');
+  // 200 % zoom of a 1280 × 800 window is a 640 × 400 viewport: full screen too.
+  await page.setViewportSize({ width: 640, height: 400 });
+  const zoomed = await $(page, '[role="dialog"]').boundingBox();
+  assert.deepEqual([zoomed.width, zoomed.height], [640, 400]);
+  // Reduced motion: the typing dots stand still.
+  const anim = () => inWidget(page, (h) => getComputedStyle(h.shadowRoot.querySelector('.dots i')).animationName);
+  assert.equal(await anim(), 'cb-blink');
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  assert.equal(await anim(), 'none');
   await clean(s);
 });
