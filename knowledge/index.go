@@ -26,7 +26,8 @@ type Index struct {
 	// repeats what the lexical side knows (0.5 measured best), a real model adds meaning (1).
 	vectorWeight float64
 	log          *slog.Logger
-	chunkCache   *pageCache
+	pageChunks   *pageCache
+	chunkInfos   chunkCache
 }
 
 // NewIndex returns an Index over pool. meili may be nil.
@@ -35,7 +36,7 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary
 		log = slog.Default()
 	}
 	ix := &Index{pool: pool, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1,
-		chunkCache: newPageCache(time.Minute, time.Now)}
+		pageChunks: newPageCache(time.Minute, time.Now)}
 	if _, ok := emb.(*HashEmbedder); ok {
 		ix.vectorWeight = 0.5
 	}

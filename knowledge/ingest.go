@@ -112,7 +112,7 @@ func (ix *Index) Ingest(ctx context.Context, src Source, workers int, progress P
 			}
 		}
 	}
-	ix.chunkCache.clear()
+	ix.pageChunks.clear()
 	if err := ix.refreshStats(context.WithoutCancel(ctx)); err != nil {
 		return sum, fmt.Errorf("refresh statistics: %w", err)
 	}

@@ -269,30 +269,8 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	for id := range fused {
 		ids = append(ids, id)
 	}
-	// Texts are loaded afterwards, for the hits that are returned only.
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
-		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, ids)
+	byID, err := ix.chunkInfo(ctx, ids)
 	if err != nil {
-		return nil, fmt.Errorf("load hits: %w", err)
-	}
-	defer rows.Close()
-	type row struct {
-		ord        int
-		heads      []string
-		url, title string
-		lang       string
-		alternates map[string]string
-	}
-	byID := map[int64]row{}
-	for rows.Next() {
-		var id int64
-		var r row
-		if err := rows.Scan(&id, &r.ord, &r.heads, &r.url, &r.title, &r.lang, &r.alternates); err != nil {
-			return nil, err
-		}
-		byID[id] = r
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	all := make([]*scored, 0, len(byID))
@@ -318,11 +296,11 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 			continue
 		}
 		if i, seen := at[r.url]; seen {
-			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Score: s.fused})
+			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Text: r.body, Score: s.fused})
 			continue
 		}
 		at[r.url] = len(hits)
-		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads,
+		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
 			ChunkID: s.id, Score: s.fused, ChunkScore: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
 	}
 	for i := range hits {
@@ -341,55 +319,37 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	if len(hits) > k {
 		hits = hits[:k]
 	}
-	return hits, ix.loadTexts(ctx, hits)
+	return hits, nil
 }
 
-// loadTexts fills in the chunk texts of hits, their chunks and their translations.
-func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
-	var ids []int64
-	var visit func(hs []Hit)
-	visit = func(hs []Hit) {
-		for _, h := range hs {
-			ids = append(ids, h.ChunkID)
-			for _, c := range h.Chunks {
-				ids = append(ids, c.ID)
-			}
-			visit(h.Translations)
-		}
+// chunkInfo returns what search shows of the chunks ids of active pages, from the cache where
+// it can.
+func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInfo, error) {
+	found, missing := ix.chunkInfos.get(ids)
+	if len(missing) == 0 {
+		return found, nil
 	}
-	visit(hits)
-	if len(ids) == 0 {
-		return nil
-	}
-	rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE id = ANY($1)", ids)
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang, p.alternates
+		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, missing)
 	if err != nil {
-		return fmt.Errorf("load hit texts: %w", err)
+		return nil, fmt.Errorf("load hits: %w", err)
 	}
 	defer rows.Close()
-	body := make(map[int64]string, len(ids))
+	loaded := map[int64]chunkInfo{}
 	for rows.Next() {
 		var id int64
-		var b string
-		if err := rows.Scan(&id, &b); err != nil {
-			return err
+		var ci chunkInfo
+		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.body, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
+			return nil, fmt.Errorf("load hits: %w", err)
 		}
-		body[id] = b
+		loaded[id] = ci
+		found[id] = ci
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, fmt.Errorf("load hits: %w", err)
 	}
-	var fill func(hs []Hit)
-	fill = func(hs []Hit) {
-		for i := range hs {
-			hs[i].Text = body[hs[i].ChunkID]
-			for j := range hs[i].Chunks {
-				hs[i].Chunks[j].Text = body[hs[i].Chunks[j].ID]
-			}
-			fill(hs[i].Translations)
-		}
-	}
-	fill(hits)
-	return nil
+	ix.chunkInfos.put(loaded)
+	return found, nil
 }
 
 // mergeTranslations folds the language versions of one page (linked by hreflang in either
@@ -443,7 +403,7 @@ func mergeTranslations(hits []Hit) []Hit {
 // PageChunks returns every chunk of an active page, in page order: what an answer needs beyond
 // the matching chunks, such as the office's contact section.
 func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error) {
-	if cs, ok := ix.chunkCache.get(url); ok {
+	if cs, ok := ix.pageChunks.get(url); ok {
 		return cs, nil
 	}
 	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
@@ -463,7 +423,7 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	ix.chunkCache.put(url, out)
+	ix.pageChunks.put(url, out)
 	return out, nil
 }
 
