@@ -76,20 +76,34 @@ func benchLoad(ctx context.Context, e *env, o loadOptions, qs []question) error 
 
 type loadResult struct {
 	latencies []time.Duration
+	warm      []time.Duration // those of questions asked after the first warmUp of the run
 	errors    int64
 	took      time.Duration
 }
 
+// warmUp: in the first seconds every citizen connects at once and the caches are cold; the
+// latencies after it show the steady state apart.
+const warmUp = 5 * time.Second
+
 func (r loadResult) print(e *env) {
-	lat := r.latencies
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	if len(lat) == 0 {
+	if len(r.latencies) == 0 {
 		fmt.Fprintf(e.stdout, "  no answers, %d errors\n", r.errors)
 		return
 	}
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	p := percentiles(r.latencies)
 	fmt.Fprintf(e.stdout, "  %d answers, %.0f answers/s, %d errors; latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-		len(lat), float64(len(lat))/r.took.Seconds(), r.errors, pct(0.5), pct(0.95), pct(0.99), pct(1))
+		len(r.latencies), float64(len(r.latencies))/r.took.Seconds(), r.errors, p(0.5), p(0.95), p(0.99), p(1))
+	if len(r.warm) > 0 {
+		w := percentiles(r.warm)
+		fmt.Fprintf(e.stdout, "  after the first %s: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			warmUp, w(0.5), w(0.95), w(0.99), w(1))
+	}
+}
+
+// percentiles sorts lat and returns its percentile function, in milliseconds.
+func percentiles(lat []time.Duration) func(p float64) float64 {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 }
 
 func runCitizens(ctx context.Context, url string, texts []string, n int, d time.Duration, think bool) loadResult {
@@ -136,6 +150,9 @@ func runCitizens(ctx context.Context, url string, texts []string, n int, d time.
 				el := time.Since(t0)
 				mu.Lock()
 				res.latencies = append(res.latencies, el)
+				if t0.Sub(start) >= warmUp {
+					res.warm = append(res.warm, el)
+				}
 				mu.Unlock()
 				if think {
 					time.Sleep(500*time.Millisecond + time.Duration(rng.IntN(1000))*time.Millisecond)
