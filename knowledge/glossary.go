@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 //go:embed glossary/*.json
@@ -170,15 +172,16 @@ func (g *Glossary) Expand(text, lang string) []string {
 			matched[tkey{ref.concept, ref.trigger}] |= 1 << ref.word
 		}
 	}
-	for _, q := range qs {
-		q = strings.TrimPrefix(q, "ال")
-		for _, ref := range g.byStart[key3(q)] {
-			try(q, ref)
-		}
-		r := []rune(q)
-		for i := 1; i+3 <= len(r); i++ {
-			for _, ref := range g.byInfix[string(r[i:i+3])] {
+	for _, word := range qs {
+		for _, q := range arabicForms(word) {
+			for _, ref := range g.byStart[key3(q)] {
 				try(q, ref)
+			}
+			r := []rune(q)
+			for i := 1; i+3 <= len(r); i++ {
+				for _, ref := range g.byInfix[string(r[i:i+3])] {
+					try(q, ref)
+				}
 			}
 		}
 	}
@@ -199,6 +202,33 @@ func (g *Glossary) Expand(text, lang string) []string {
 				seen[t] = true
 				out = append(out, t)
 			}
+		}
+	}
+	return out
+}
+
+// arabicProclitics are what Arabic writes onto the front of a word: the article with the
+// conjunctions and prepositions joined to it, and the prefixes of the present tense (يقص ~ قص,
+// بالكفن ~ كفن, للنفايات ~ نفايات). Longest first, folded as questions are (ي → ی, ك → ک).
+var arabicProclitics = func() []string {
+	var out []string
+	for _, p := range []string{"وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ي", "ت"} {
+		out = append(out, Fold(p))
+	}
+	return out
+}()
+
+// arabicForms returns a folded question word and, for a word in Arabic script, the word without
+// its proclitics, as long as two letters remain.
+func arabicForms(w string) []string {
+	r, _ := utf8.DecodeRuneInString(w)
+	if !unicode.Is(unicode.Arabic, r) {
+		return []string{w}
+	}
+	out := []string{w}
+	for _, p := range arabicProclitics {
+		if rest, ok := strings.CutPrefix(w, p); ok && utf8.RuneCountInString(rest) >= 2 {
+			return append(out, rest)
 		}
 	}
 	return out
