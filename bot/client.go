@@ -69,11 +69,23 @@ func (c *client) run(ctx context.Context, lang, resume string) {
 			c.lim = rate.NewLimiter(rate.Limit(c.srv.cfg.ConnRate), c.srv.cfg.ConnBurst)
 		}
 		if !c.lim.Allow() || !c.srv.allowAddr(c.addr) {
-			c.sendError(CodeRateLimited, "")
+			c.sendError(CodeRateLimited, frameID(frame))
 			continue
 		}
 		c.handle(ctx, frame)
 	}
+}
+
+// frameID is the id of a message that will not be processed, so that the client knows which
+// of its questions the error answers; "" when the frame has none.
+func frameID(frame []byte) string {
+	var m struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(frame, &m) != nil {
+		return ""
+	}
+	return m.ID
 }
 
 func (c *client) open(ctx context.Context, lang, resume string) error {

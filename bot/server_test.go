@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -330,9 +331,13 @@ func TestRateLimits(t *testing.T) {
 	read(t, c)
 	limited := false
 	for i := 0; i < 4; i++ {
-		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"dance"}`))
+		c.WriteMessage(websocket.TextMessage, []byte(`{"type":"dance","id":"c`+strconv.Itoa(i)+`"}`))
 		if m := read(t, c); m["code"] == CodeRateLimited {
 			limited = true
+			// The client learns which of its messages was refused.
+			if want := "c" + strconv.Itoa(i); m["reply_to"] != want {
+				t.Errorf("rate_limited error replies to %v, want %s", m["reply_to"], want)
+			}
 		}
 	}
 	if !limited {
