@@ -204,6 +204,13 @@ func TestAskAnswerRateResume(t *testing.T) {
 	if hist["type"] != "history" || len(msgs) != 2 || msgs[1].(map[string]any)["id"] != a["id"] {
 		t.Fatalf("history %v", hist)
 	}
+	// The answer comes back with its (second) rating, the question without one.
+	if r := msgs[1].(map[string]any)["rating"]; r != "up" {
+		t.Errorf("history answer rated %v, want up", r)
+	}
+	if r, ok := msgs[0].(map[string]any)["rating"]; ok {
+		t.Errorf("history question has a rating %v", r)
+	}
 	// Answer ids go on after a resume.
 	send(t, c2, map[string]any{"type": "ask", "id": "c2", "text": "Und ein Reisepass?"})
 	if a2 := read(t, c2); a2["id"] != "a2" {

@@ -91,9 +91,12 @@ func (s *Store) Resume(ctx context.Context, token string, notBefore time.Time) (
 	return c, nil
 }
 
-// History returns a conversation's messages in order.
+// History returns a conversation's messages in order, each answer and handoff with the
+// citizen's rating of it ("rating": "up" or "down") when there is one.
 func (s *Store) History(ctx context.Context, convID string) ([]json.RawMessage, error) {
-	rows, err := s.pool.Query(ctx, "SELECT body FROM messages WHERE conversation_id = $1 ORDER BY id", convID)
+	rows, err := s.pool.Query(ctx, `SELECT CASE WHEN r.value IS NULL THEN m.body ELSE m.body || jsonb_build_object('rating', r.value) END
+		FROM messages m LEFT JOIN ratings r ON m.role = 'bot' AND r.conversation_id = m.conversation_id AND r.answer_id = m.body->>'id'
+		WHERE m.conversation_id = $1 ORDER BY m.id`, convID)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

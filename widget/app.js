@@ -416,7 +416,7 @@
     }
     if (m.type === 'handoff') renderOptions(el, m);
     if (m.label) el.appendChild(h('p', { class: 'label', text: m.label }));
-    if (m.id) el.appendChild(rating(m.id));
+    if (m.id) el.appendChild(rating(m.id, m.rating));
     return el;
   }
 
@@ -483,8 +483,9 @@
   }
 
   // rating: thumbs up or down, then an optional comment; a second rating replaces the first.
-  function rating(id) {
-    var wrap = chrome(h('div')), form = null, value = '', commented = false;
+  // given is the rating a resumed conversation's history reports.
+  function rating(id, given) {
+    var wrap = chrome(h('div')), form = null, value = given === 'up' || given === 'down' ? given : '', commented = false;
     var note = h('p', { class: 'rated', hidden: true });
     var up = h('button', { type: 'button', 'aria-pressed': 'false', 'aria-label': t('ui.rate_up') }, [icon('up')]);
     var down = h('button', { type: 'button', 'aria-pressed': 'false', 'aria-label': t('ui.rate_down') }, [icon('up', true)]);
@@ -506,6 +507,8 @@
       });
       return f;
     }
+    up.setAttribute('aria-pressed', String(value === 'up'));
+    down.setAttribute('aria-pressed', String(value === 'down'));
     up.addEventListener('click', function () { choose('up'); });
     down.addEventListener('click', function () { choose('down'); });
     wrap.appendChild(h('div', { class: 'rate', role: 'group', 'aria-label': t('ui.rate') }, [up, down]));

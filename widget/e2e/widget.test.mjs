@@ -266,6 +266,12 @@ test('a reload resumes the conversation with its history', async () => {
   // The resumed conversation goes on: its ratings still reach the server.
   await $(page, '.msg.bot .rate button').nth(1).click();
   await $(page, '.msg.bot .rated').waitFor();
+
+  // After another reload the answer still shows how it was rated.
+  await page.reload();
+  await $(page, '.msg.bot').first().waitFor();
+  assert.equal(await $(page, '.msg.bot .rate button').nth(1).getAttribute('aria-pressed'), 'true');
+  assert.equal(await $(page, '.msg.bot .rate button').nth(0).getAttribute('aria-pressed'), 'false');
   await clean(s);
 });
 
