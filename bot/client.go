@@ -169,6 +169,7 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 }
 
 func (c *client) ask(ctx context.Context, msg ClientMessage) error {
+	start := time.Now()
 	text := c.srv.redactor.Redact(msg.Text)
 	msg.Text = text
 	forced := ""
@@ -183,7 +184,7 @@ func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 		return err
 	}
 	c.lang = reply.Lang
-	return c.deliver(ctx, id, &msg, msg.ID, text, reply)
+	return c.deliver(ctx, start, id, &msg, msg.ID, text, reply)
 }
 
 // nextID is the id of the conversation's next answer or handoff.
@@ -192,8 +193,9 @@ func (c *client) nextID() string {
 	return fmt.Sprintf("a%d", c.conv.Answers)
 }
 
-// deliver stores the exchange, then sends the reply. asked is the citizen's message, if any.
-func (c *client) deliver(ctx context.Context, id string, asked *ClientMessage, replyTo, question string, r Reply) error {
+// deliver stores the exchange, then sends the reply. asked is the citizen's message, if any;
+// start is when the request for the reply came in.
+func (c *client) deliver(ctx context.Context, start time.Time, id string, asked *ClientMessage, replyTo, question string, r Reply) error {
 	if r.Sources == nil {
 		r.Sources = []Source{}
 	}
@@ -215,6 +217,7 @@ func (c *client) deliver(ctx context.Context, id string, asked *ClientMessage, r
 		return err
 	}
 	c.queue(out)
+	c.srv.cfg.Metrics.replied(r, time.Since(start))
 	return nil
 }
 
@@ -242,22 +245,25 @@ func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 	if err != nil {
 		return err
 	}
+	c.srv.cfg.Metrics.rated(msg.Value)
 	c.queue(Rated{Type: "rated", AnswerID: msg.AnswerID, Text: c.srv.catalog.T(c.lang, "rated.thanks", nil)})
 	return nil
 }
 
 func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
+	start := time.Now()
 	data := map[string]any{"City": c.srv.city.Name}
 	text := c.srv.catalog.T(c.lang, "handoff.user_request", data)
 	if !c.srv.agents.Online(c.lang) {
 		text += " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
 	}
 	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
-	return c.deliver(ctx, c.nextID(), nil, "", "", r)
+	return c.deliver(ctx, start, c.nextID(), nil, "", "", r)
 }
 
 func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 	if !msg.Consent {
+		c.srv.cfg.Metrics.error(CodeConsentRequired)
 		c.queue(ErrorMessage{Type: "error", Code: CodeConsentRequired, Message: c.srv.catalog.T(c.lang, "ticket.consent_missing", nil)})
 		return nil
 	}
@@ -266,6 +272,7 @@ func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 	if err != nil {
 		return err
 	}
+	c.srv.cfg.Metrics.ticket()
 	c.queue(TicketCreated{Type: "ticket_created", Number: number,
 		Text: c.srv.catalog.T(c.lang, "ticket.created", map[string]any{"Number": number})})
 	return nil
@@ -280,6 +287,7 @@ var errorTexts = map[string]string{
 }
 
 func (c *client) sendError(code, replyTo string) {
+	c.srv.cfg.Metrics.error(code)
 	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.lang, errorTexts[code], nil), ReplyTo: replyTo})
 }
 

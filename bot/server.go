@@ -27,6 +27,7 @@ type ServerConfig struct {
 	// Per client address; AddrRate 0 switches the address limit off (load tests behind one address).
 	AddrRate  float64
 	AddrBurst int
+	Metrics   *Metrics // nil: nothing is measured
 }
 
 // Agents tells whether people of the service desk are available for a live chat. The service
@@ -124,6 +125,7 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.clients[c] = struct{}{}
 	s.mu.Unlock()
+	s.cfg.Metrics.connected(1)
 	// The conversation runs on a goroutine of its own and this handler returns: the HTTP
 	// server's goroutine has a deep stack by now, which every idle connection would keep. The
 	// request's context ends with the handler, the conversation must not.
@@ -134,6 +136,7 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			delete(s.clients, c)
 			s.mu.Unlock()
+			s.cfg.Metrics.connected(-1)
 		}()
 		c.run(ctx, lang, resume)
 	}()

@@ -34,6 +34,7 @@ const (
 	envMinConf      = "CITYBOT_MIN_CONFIDENCE"
 	envTextsDir     = "CITYBOT_TEXTS_DIR"
 	envAddr         = "CITYBOT_ADDR"
+	envMetricsAddr  = "CITYBOT_METRICS_ADDR"
 	envOrigins      = "CITYBOT_ALLOWED_ORIGINS"
 	envRetention    = "CITYBOT_RETENTION_DAYS"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
@@ -68,6 +69,7 @@ type config struct {
 	MinConf      float64
 	TextsDir     string
 	Addr         string
+	MetricsAddr  string
 	Origins      []string
 	Retention    time.Duration
 	ConnRate     float64
@@ -126,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
 	}
 	c.Addr = get(envAddr, ":8080")
+	c.MetricsAddr = get(envMetricsAddr, "")
 	for _, o := range strings.Split(get(envOrigins, ""), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.Origins = append(c.Origins, o)
@@ -208,6 +211,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envLLMKey, redact(c.LLMKey))
 	fmt.Fprintf(w, "%s=%s\n", envLLMTimeout, c.LLMTimeout)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
+	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))
 	fmt.Fprintf(w, "%s=%d\n", envRetention, int(c.Retention.Hours()/24))
 	fmt.Fprintf(w, "%s=%g,%d\n", envConnLimits, c.ConnRate, c.ConnBurst)

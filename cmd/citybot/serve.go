@@ -9,6 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
@@ -16,14 +20,16 @@ import (
 	"github.com/citybot-project/citybot/widget"
 )
 
-const serveUsage = `serve [--addr HOST:PORT]
+const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT]
 
 Serves citizens: the chat protocol on /ws, the embeddable widget on /widget.js, /healthz,
-/readyz, and a demo city page that embeds the widget on /.`
+/readyz, and a demo city page that embeds the widget on /; Prometheus metrics on /metrics of
+--metrics-addr, a listener of their own.`
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", serveUsage, e.stderr)
 	addr := fs.String("addr", e.cfg.Addr, "address to listen on ("+envAddr+")")
+	metricsAddr := fs.String("metrics-addr", e.cfg.MetricsAddr, "address for Prometheus metrics on /metrics, empty for none ("+envMetricsAddr+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,7 +38,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	srv, catalog, err := newChatServer(e, db, ix)
+	var metrics *bot.Metrics
+	var reg *prometheus.Registry
+	if *metricsAddr != "" {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		metrics = bot.NewMetrics(reg)
+	}
+	srv, catalog, err := newChatServer(e, db, ix, metrics)
 	if err != nil {
 		return err
 	}
@@ -47,18 +60,27 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	e.log.Info("serving", "addr", ln.Addr().String())
+	if reg != nil {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		e.log.Info("serving metrics", "addr", mln.Addr().String())
+		go serveMetrics(ctx, mln, reg, e.log)
+	}
 	return serveHTTP(ctx, ln, routes(srv, db, assets), srv, e.log)
 }
 
 // newChatServer returns the chat server and its catalog, which the widget's texts come from.
-func newChatServer(e *env, db *database.DB, ix *knowledge.Index) (*bot.Server, *i18n.Catalog, error) {
+func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *bot.Metrics) (*bot.Server, *i18n.Catalog, error) {
 	engine, catalog, err := newEngine(e, ix)
 	if err != nil {
 		return nil, nil, err
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
 	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst}
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, Metrics: metrics}
 	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
@@ -84,6 +106,21 @@ func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handle
 	mux.HandleFunc("GET /{$}", assets.ServeDemo)
 	mux.HandleFunc("GET /demo/{file}", assets.ServeDemoFile)
 	return mux
+}
+
+// serveMetrics serves Prometheus metrics on their own listener until ctx ends: operations
+// reach it, citizens (who reach the chat's port) do not.
+func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("metrics server", "err", err)
+	}
 }
 
 // serveHTTP serves until ctx ends, then closes the WebSockets with "going away" so clients

@@ -1,11 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/widget"
 )
@@ -46,5 +55,70 @@ func TestRoutesServeWidget(t *testing.T) {
 	}
 	if !strings.Contains(get("/widget/test?lang=ar").Body.String(), `data-lang="ar"`) {
 		t.Error("test page without data-lang")
+	}
+}
+
+// freeAddr is a loopback address with a port nobody listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestServeWithMetrics runs `citybot serve` with a metrics listener: a citizen's question shows
+// in the metrics, which are served on their own address and not on the citizens'.
+func TestServeWithMetrics(t *testing.T) {
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_METRICS_ADDR": metricsAddr}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr}, strings.NewReader(""), io.Discard, &stderr, func(k string) string { return env[k] })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	})
+	var c *websocket.Conn
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if c, _, err = websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up: %v %s", err, stderr.String())
+		}
+	}
+	defer c.Close()
+	var m map[string]any
+	c.ReadJSON(&m)
+	c.WriteJSON(map[string]any{"type": "handoff", "reason": "user_request"})
+	if err := c.ReadJSON(&m); err != nil || m["type"] != "handoff" {
+		t.Fatalf("handoff: %v %v", m, err)
+	}
+	body := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, text := body("http://" + metricsAddr + "/metrics")
+	for _, want := range []string{`citybot_replies_total{kind="handoff",lang="de",reason="user_request"} 1`, "citybot_connections 1", "go_goroutines"} {
+		if code != 200 || !strings.Contains(text, want) {
+			t.Errorf("metrics (%d) lack %q", code, want)
+		}
+	}
+	if code, _ := body("http://" + addr + "/metrics"); code != http.StatusNotFound {
+		t.Errorf("metrics on the citizens' address: %d, want 404", code)
 	}
 }
