@@ -96,6 +96,10 @@ func TestIngestDirIsIncremental(t *testing.T) {
 	if got := strings.Join(hits[0].Headings, " › "); got != "Hundesteuer › Kosten" {
 		t.Errorf("heading path %q", got)
 	}
+	// Searches keep what they showed in memory: the page to be retired is shown once before.
+	if hits, _ := ix.Search(ctx, Query{Text: "Baumfällung Genehmigung", Limit: 1}); len(hits) == 0 || !strings.Contains(hits[0].URL, "baum") {
+		t.Fatalf("search for the tree page: %+v", hits)
+	}
 
 	// Unchanged pages cost nothing.
 	sum, err = ix.Ingest(ctx, src, 2, nil)

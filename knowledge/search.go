@@ -296,11 +296,11 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 			continue
 		}
 		if i, seen := at[r.url]; seen {
-			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Text: r.body, Score: s.fused})
+			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Score: s.fused})
 			continue
 		}
 		at[r.url] = len(hits)
-		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads, Text: r.body,
+		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads,
 			ChunkID: s.id, Score: s.fused, ChunkScore: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
 	}
 	for i := range hits {
@@ -319,7 +319,7 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	if len(hits) > k {
 		hits = hits[:k]
 	}
-	return hits, nil
+	return hits, ix.loadTexts(ctx, hits)
 }
 
 // chunkInfo returns what search shows of the chunks ids of active pages, from the cache where
@@ -329,7 +329,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	if len(missing) == 0 {
 		return found, nil
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, c.body, p.url, p.title, p.lang, p.alternates
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, missing)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
@@ -339,7 +339,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
-		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.body, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
+		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
 			return nil, fmt.Errorf("load hits: %w", err)
 		}
 		loaded[id] = ci
@@ -350,6 +350,56 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	}
 	ix.chunkInfos.put(loaded)
 	return found, nil
+}
+
+// loadTexts fills in the chunk texts of hits, their chunks and their translations: only the
+// returned hits' texts are read, and each once.
+func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
+	var ids []int64
+	var visit func(hs []Hit)
+	visit = func(hs []Hit) {
+		for _, h := range hs {
+			ids = append(ids, h.ChunkID)
+			for _, c := range h.Chunks {
+				ids = append(ids, c.ID)
+			}
+			visit(h.Translations)
+		}
+	}
+	visit(hits)
+	body, missing := ix.chunkInfos.texts(ids)
+	if len(missing) > 0 {
+		rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE id = ANY($1)", missing)
+		if err != nil {
+			return fmt.Errorf("load hit texts: %w", err)
+		}
+		defer rows.Close()
+		loaded := make(map[int64]string, len(missing))
+		for rows.Next() {
+			var id int64
+			var b string
+			if err := rows.Scan(&id, &b); err != nil {
+				return fmt.Errorf("load hit texts: %w", err)
+			}
+			loaded[id], body[id] = b, b
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load hit texts: %w", err)
+		}
+		ix.chunkInfos.putTexts(loaded)
+	}
+	var fill func(hs []Hit)
+	fill = func(hs []Hit) {
+		for i := range hs {
+			hs[i].Text = body[hs[i].ChunkID]
+			for j := range hs[i].Chunks {
+				hs[i].Chunks[j].Text = body[hs[i].Chunks[j].ID]
+			}
+			fill(hs[i].Translations)
+		}
+	}
+	fill(hits)
+	return nil
 }
 
 // mergeTranslations folds the language versions of one page (linked by hreflang in either
