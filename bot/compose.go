@@ -22,12 +22,13 @@ const (
 // compose builds the extractive answer: the city's own words, the sentences, list items and table
 // rows of the best page that answer the question, under their headings, framed in the citizen's
 // language. chunks are the best hit's page.
-// It also returns the quote alone, the passage a generative composer answers from.
-func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, string, error) {
+// It also returns the quotes alone with their sources, the passages a generative composer
+// answers from.
+func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, []passage, error) {
 	top := hits[0]
 	page, quote, err := e.quote(ctx, question, a, lang, top, chunks, maxPassageRunes)
 	if err != nil {
-		return Reply{}, "", err
+		return Reply{}, nil, err
 	}
 	var b strings.Builder
 	data := map[string]any{"Title": page.Title, "City": e.city.Name}
@@ -39,10 +40,11 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 	b.WriteString("\n\n")
 	b.WriteString(quote)
 	sources := []Source{{Title: page.Title, URL: page.URL, Snippet: snippet(page.Text)}}
+	passages := []passage{{sources[0], quote}}
 	if len(hits) > 1 && hits[1].Score >= closeCall*top.Score {
 		also, alsoQuote, err := e.quote(ctx, question, a, lang, hits[1], nil, maxAlsoRunes)
 		if err != nil {
-			return Reply{}, "", err
+			return Reply{}, nil, err
 		}
 		if alsoQuote != "" {
 			b.WriteString("\n\n")
@@ -50,6 +52,7 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 			b.WriteString("\n\n")
 			b.WriteString(alsoQuote)
 			sources = append(sources, Source{Title: also.Title, URL: also.URL, Snippet: snippet(also.Text)})
+			passages = append(passages, passage{sources[len(sources)-1], alsoQuote})
 		}
 	}
 	b.WriteString("\n\n")
@@ -59,7 +62,13 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 			sources = append(sources, Source{Title: v.Title, URL: v.URL, Snippet: snippet(v.Text)})
 		}
 	}
-	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, quote, nil
+	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, passages, nil
+}
+
+// passage is a quote and the page it is from.
+type passage struct {
+	source Source
+	text   string
 }
 
 // quote picks the language version of hit to answer from and quotes its units that answer the

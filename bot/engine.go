@@ -130,12 +130,12 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 		r.Confidence = conf
 		return r, nil
 	}
-	r, quote, err := e.compose(ctx, query, analysis, lang, hits, chunks)
+	r, passages, err := e.compose(ctx, query, analysis, lang, hits, chunks)
 	if err != nil {
 		return Reply{}, err
 	}
 	if e.cfg.LLM != nil {
-		r = e.generate(ctx, query, lang, r, quote, hits, onDelta)
+		r = e.generate(ctx, query, lang, r, passages, onDelta)
 	}
 	r.Confidence = conf
 	r.Contact = contact
@@ -198,15 +198,15 @@ func snippet(s string) string {
 var languageNames = map[string]string{"de": "German", "de-simple": "German in Leichte Sprache (plain language: short sentences, common words)",
 	"en": "English", "tr": "Turkish", "ar": "Arabic", "uk": "Ukrainian", "ru": "Russian", "fa": "Persian", "pl": "Polish", "ro": "Romanian"}
 
-// generate asks the LLM to answer from the passages: the extractive quote of the best page and the
-// best passage of the next. It returns the extractive reply when the LLM fails or states a fact
-// no passage states.
-func (e *Engine) generate(ctx context.Context, question, lang string, extractive Reply, quote string, hits []knowledge.Hit, onDelta func(string)) Reply {
-	passages := []string{extractive.Sources[0].Title + "\n" + quote}
-	sources := []Source{extractive.Sources[0]}
-	if len(hits) > 1 && hits[1].Text != "" {
-		passages = append(passages, hits[1].Title+"\n"+hits[1].Text)
-		sources = append(sources, Source{Title: hits[1].Title, URL: hits[1].URL, Snippet: snippet(hits[1].Text)})
+// generate asks the LLM to answer from the passages the extractive composer quoted (the best
+// page's, and a close second page's). It returns the extractive reply when the LLM fails or
+// states a fact no passage states.
+func (e *Engine) generate(ctx context.Context, question, lang string, extractive Reply, ps []passage, onDelta func(string)) Reply {
+	var passages []string
+	var sources []Source
+	for _, p := range ps {
+		passages = append(passages, p.source.Title+"\n"+p.text)
+		sources = append(sources, p.source)
 	}
 	answer, err := e.cfg.LLM.Stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
 	if err != nil {
