@@ -1,6 +1,8 @@
 package knowledge
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -127,4 +129,58 @@ func (c *chunkCache) putTexts(bodies map[int64]string) {
 	for id, b := range bodies {
 		c.bodies[id] = b
 	}
+}
+
+// maxWarmChunks: Warm reads every page's chunks into the page cache only on sites up to this
+// size (a city's site has a few thousand); larger corpora warm only the chunks' facts.
+const maxWarmChunks = 20000
+
+// Warm fills the search caches before the first questions, so that the citizens right after a
+// restart are not the ones who wait for them.
+func (ix *Index) Warm(ctx context.Context) error {
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
+		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks)
+	if err != nil {
+		return fmt.Errorf("warm chunk cache: %w", err)
+	}
+	infos := map[int64]chunkInfo{}
+	for rows.Next() {
+		var id int64
+		var ci chunkInfo
+		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
+			rows.Close()
+			return fmt.Errorf("warm chunk cache: %w", err)
+		}
+		infos[id] = ci
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("warm chunk cache: %w", err)
+	}
+	ix.chunkInfos.put(infos)
+	if len(infos) > maxWarmChunks {
+		return nil
+	}
+	rows, err = ix.pool.Query(ctx, `SELECT p.url, c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
+		WHERE p.active ORDER BY p.url, c.ord`)
+	if err != nil {
+		return fmt.Errorf("warm page cache: %w", err)
+	}
+	defer rows.Close()
+	pages := map[string][]ChunkHit{}
+	for rows.Next() {
+		var url string
+		var c ChunkHit
+		if err := rows.Scan(&url, &c.ID, &c.Headings, &c.Text); err != nil {
+			return fmt.Errorf("warm page cache: %w", err)
+		}
+		pages[url] = append(pages[url], c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("warm page cache: %w", err)
+	}
+	for url, chunks := range pages {
+		ix.pageChunks.put(url, chunks)
+	}
+	return nil
 }

@@ -359,3 +359,37 @@ func TestIngestCrawlHonoursRobotsAndDepth(t *testing.T) {
 		t.Error("crawl of an unreachable host reported no error")
 	}
 }
+
+func TestWarmFillsSearchCaches(t *testing.T) {
+	ix := newTestIndex(t, nil)
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"hund.html": page("Hundesteuer", "<h2>Kosten</h2><p>Der erste Hund kostet 96 Euro im Jahr.</p><h2>Anmeldung</h2><p>Melden Sie den Hund an.</p>"),
+		"baum.html": page("Baumfällung", "<p>Für große Bäume brauchen Sie eine Genehmigung.</p>"),
+	})
+	if _, err := ix.Ingest(ctx, DirSource{Dir: dir, BaseURL: "https://stadt.example"}, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	rows, _ := ix.pool.Query(ctx, "SELECT id FROM chunks")
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if len(ids) < 3 {
+		t.Fatalf("%d chunks ingested", len(ids))
+	}
+	if found, missing := ix.chunkInfos.get(ids); len(missing) != 0 || found[ids[0]].url == "" {
+		t.Errorf("after Warm, %d of %d chunks not cached", len(missing), len(ids))
+	}
+	for _, url := range []string{"https://stadt.example/hund", "https://stadt.example/baum"} {
+		if cs, ok := ix.pageChunks.get(url); !ok || len(cs) == 0 || cs[0].Text == "" {
+			t.Errorf("after Warm, page %s not cached: %v", url, cs)
+		}
+	}
+}

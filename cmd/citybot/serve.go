@@ -38,6 +38,13 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	start := time.Now()
+	if err := ix.Warm(ctx); err != nil {
+		// Cold caches make the first answers slower, not wrong.
+		e.log.Warn("warming the search caches", "err", err)
+	} else {
+		e.log.Info("search caches warm", "took", time.Since(start).Round(time.Millisecond))
+	}
 	var metrics *bot.Metrics
 	var reg *prometheus.Registry
 	if *metricsAddr != "" {
