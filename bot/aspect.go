@@ -75,7 +75,8 @@ var aspectFacts = map[aspect]*regexp.Regexp{
 		`(werk|arbeits|kalender)?(tag|woche|monat|jahr|stunde|minute|day|week|month|year|hour|working day|business day)|` +
 		`\b(montags?|dienstags?|mittwochs?|donnerstags?|freitags?|samstags?|sonntags?|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|` +
 		`\b(Mo|Di|Mi|Do|Fr|Sa|So)\.?\s*[–,-]|\d{1,2}\.\s*(januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember)|` +
-		`\b\d{1,2}\.\d{1,2}\.|(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d`),
+		`\b\d{1,2}\.\d{1,2}\.|(january|february|march|april|may|june|july|august|september|october|november|december)\s+\d|` +
+		`\b(19|20)\d{2}\b`),
 	aspectPhone: regexp.MustCompile(`(\+\d{2}|\b0\d{2,5})[\s/-]*\d{2,}[\d\s-]*\d|(?i)telefon|phone`),
 	aspectEmail: regexp.MustCompile(`[\w.+-]+@[\w-]+\.[\w.]+`),
 	aspectPlace: regexp.MustCompile(`(?i)[a-zäöüß](straße|strasse|str\.|weg|platz|ring|allee|gasse|damm|ufer)\s+\d+|\b\d{5}\s+[A-ZÄÖÜ]|\b(raum|zimmer|room)\s+\d`),

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"math"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -17,6 +19,7 @@ type unit struct {
 	order   int
 	terms   map[string]bool // the lexemes of its text and of its heading
 	facts   aspect          // the kinds of fact it states (an amount, a time...)
+	ranges  [][2]float64    // the number ranges it states ("12 bis 17 Jahre", "1953 bis 1970")
 	block   int             // units of one table or list share a block number > 0
 	score   float64
 }
@@ -35,7 +38,8 @@ func units(chunks []knowledge.ChunkHit, lang string) []unit {
 		}
 		for _, line := range strings.Split(c.Text, "\n") {
 			for _, piece := range sentences(line) {
-				u := unit{heading: heading, text: piece, order: len(out), terms: map[string]bool{}, facts: factsIn(piece)}
+				u := unit{heading: heading, text: piece, order: len(out), terms: map[string]bool{}, facts: factsIn(piece),
+					ranges: rangesIn(piece)}
 				// The heading says what a row or item is about ("Gebühren": 37,00 Euro).
 				for _, t := range knowledge.Lexemes(heading+" "+piece, lang) {
 					u.terms[t] = true
@@ -97,6 +101,7 @@ func isUpper(r rune) bool {
 // the aspects the question asks for.
 type passageQuery struct {
 	own, added, topic []string
+	values            []float64 // the question's numbers, to find in the page's ranges
 	asks              aspect
 }
 
@@ -138,12 +143,32 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 			}
 		}
 	}
+	// A number of the question inside a unit's range ("13-Jährige" in "12 bis 17 Jahre") counts
+	// like a word of the question, as rare as the ranges that hold it.
+	inRange := make([][]bool, len(q.values))
+	for v, x := range q.values {
+		inRange[v] = make([]bool, len(us))
+		for i, u := range us {
+			for _, r := range u.ranges {
+				if r[0] <= x && x <= r[1] {
+					inRange[v][i] = true
+					df[rangeTerm(v)]++
+					break
+				}
+			}
+		}
+	}
 	n := float64(len(us))
 	for i := range us {
 		s := 0.0
 		for t := range us[i].terms {
 			if w, ok := weight[t]; ok {
 				s += w * math.Log(1+n/float64(df[t]))
+			}
+		}
+		for v := range q.values {
+			if inRange[v][i] {
+				s += math.Log(1 + n/float64(df[rangeTerm(v)]))
 			}
 		}
 		switch {
@@ -214,6 +239,50 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 		b.WriteString(u.text)
 	}
 	return b.String()
+}
+
+// rangeTerm names the v-th question number in the document frequencies; no lexeme starts with
+// a control character.
+func rangeTerm(v int) string { return "\x01" + strconv.Itoa(v) }
+
+// reRange finds "12 bis 17", "8–12", "1.000 to 5.000" (German or English number formats).
+var reRange = regexp.MustCompile(`(\d[\d.,]*)\s*(?:bis|–|-|to)\s*(\d[\d.,]*)`)
+
+// rangesIn returns the closed number ranges text states.
+func rangesIn(text string) [][2]float64 {
+	var out [][2]float64
+	for _, m := range reRange.FindAllStringSubmatch(text, -1) {
+		lo, ok1 := parseNumber(m[1])
+		hi, ok2 := parseNumber(m[2])
+		if ok1 && ok2 && lo < hi {
+			out = append(out, [2]float64{lo, hi})
+		}
+	}
+	return out
+}
+
+// reNumber finds a number as citizens and pages write it: 58.000, 2,5, 1968.
+var reNumber = regexp.MustCompile(`\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?`)
+
+// parseNumber reads a German-formatted number; a trailing dot or comma is punctuation.
+func parseNumber(s string) (float64, bool) {
+	s = strings.TrimRight(s, ".,")
+	if !reNumber.MatchString(s) || reNumber.FindString(s) != s {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", "."), 64)
+	return f, err == nil
+}
+
+// values are the numbers a question states.
+func values(question string) []float64 {
+	var out []float64
+	for _, m := range reNumber.FindAllString(question, -1) {
+		if f, ok := parseNumber(m); ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func hasDigit(s string) bool {

@@ -154,3 +154,41 @@ func TestAnswerQuotesCloseSecondPage(t *testing.T) {
 		}
 	}
 }
+
+func TestNumbersAndRanges(t *testing.T) {
+	if got := values("Wir verdienen 58.000 € im Jahr, unser Sohn ist 2, Tarif 2,5"); len(got) != 3 || got[0] != 58000 || got[1] != 2 || got[2] != 2.5 {
+		t.Errorf("values = %v", got)
+	}
+	for text, want := range map[string][][2]float64{
+		"12 bis 17 Jahre: 394 Euro":                         {{12, 17}},
+		"Mo–Fr 8–12 Uhr":                                    {{8, 12}},
+		"Einkommen 25.000 bis 50.000 Euro":                  {{25000, 50000}},
+		"vom 16. November bis 18. Dezember":                 nil,
+		"geboren 1953 bis 1970: abgelaufen (2022 bis 2024)": {{1953, 1970}, {2022, 2024}},
+	} {
+		got := rangesIn(text)
+		if len(got) != len(want) {
+			t.Errorf("ranges in %q = %v, want %v", text, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("ranges in %q = %v, want %v", text, got, want)
+			}
+		}
+	}
+}
+
+// A number of the question picks the table row whose range holds it.
+func TestSelectPassagesFindsNumberInRange(t *testing.T) {
+	us := units([]knowledge.ChunkHit{
+		{Headings: []string{"Führerschein umtauschen", "Beschreibung"}, Text: "Alte Führerscheine müssen umgetauscht werden. Die Fristen richten sich nach dem Geburtsjahr."},
+		{Headings: []string{"Führerschein umtauschen", "Fristen"}, Text: "geboren vor 1953: 19. Januar 2033\ngeboren 1953 bis 1970: Frist abgelaufen (2022 bis 2024)\ngeboren 1971 oder später: 19. Januar 2025"},
+	}, "de")
+	q := "Ich bin 1968 geboren, bis wann muss ich umtauschen?"
+	pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(q), asks: newAspects().of(q)}
+	got := selectPassages(us, pq, 60)
+	if !strings.Contains(got, "1953 bis 1970") {
+		t.Errorf("quote for a citizen born 1968:\n%s", got)
+	}
+}
