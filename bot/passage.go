@@ -146,13 +146,14 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 	// A number of the question inside a unit's range ("13-Jährige" in "12 bis 17 Jahre") counts
 	// like a word of the question, as rare as the ranges that hold it.
 	inRange := make([][]bool, len(q.values))
+	rangeDF := make([]int, len(q.values))
 	for v, x := range q.values {
 		inRange[v] = make([]bool, len(us))
 		for i, u := range us {
 			for _, r := range u.ranges {
 				if r[0] <= x && x <= r[1] {
 					inRange[v][i] = true
-					df[rangeTerm(v)]++
+					rangeDF[v]++
 					break
 				}
 			}
@@ -168,7 +169,7 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 		}
 		for v := range q.values {
 			if inRange[v][i] {
-				s += math.Log(1 + n/float64(df[rangeTerm(v)]))
+				s += math.Log(1 + n/float64(rangeDF[v]))
 			}
 		}
 		switch {
@@ -240,10 +241,6 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 	}
 	return b.String()
 }
-
-// rangeTerm names the v-th question number in the document frequencies; no lexeme starts with
-// a control character.
-func rangeTerm(v int) string { return "\x01" + strconv.Itoa(v) }
 
 // reRange finds "12 bis 17", "8–12", "1.000 to 5.000" (German or English number formats).
 var reRange = regexp.MustCompile(`(\d[\d.,]*)\s*(?:bis|–|-|to)\s*(\d[\d.,]*)`)
