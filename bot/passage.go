@@ -271,10 +271,13 @@ func parseNumber(s string) (float64, bool) {
 	return f, err == nil
 }
 
-// values are the numbers a question states.
+// maxValues: a question states a few numbers; a text full of them is not a question about ranges.
+const maxValues = 8
+
+// values are the numbers a question states, the first maxValues of them.
 func values(question string) []float64 {
 	var out []float64
-	for _, m := range reNumber.FindAllString(question, -1) {
+	for _, m := range reNumber.FindAllString(question, maxValues) {
 		if f, ok := parseNumber(m); ok {
 			out = append(out, f)
 		}
