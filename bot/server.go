@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,7 +27,9 @@ type ServerConfig struct {
 	// Per client address; AddrRate 0 switches the address limit off (load tests behind one address).
 	AddrRate  float64
 	AddrBurst int
-	Metrics   *Metrics // nil: nothing is measured
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	Metrics        *Metrics // nil: nothing is measured
 }
 
 // Agents tells whether people of the service desk are available for a live chat. The service
@@ -112,7 +114,7 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	addr := clientAddr(r)
+	addr := clientAddr(r, s.cfg.TrustedProxies)
 	if !s.allowAddr(addr) {
 		http.Error(w, "rate_limited", http.StatusTooManyRequests)
 		return
@@ -140,15 +142,6 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 		}()
 		c.run(ctx, lang, resume)
 	}()
-}
-
-// clientAddr is the client's IP for rate limits only: it is never stored.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (s *Server) allowAddr(addr string) bool {

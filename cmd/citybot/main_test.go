@@ -48,9 +48,10 @@ func TestUsageAndBadCommandLines(t *testing.T) {
 
 func TestBadConfig(t *testing.T) {
 	for env, want := range map[string]string{
-		"CITYBOT_FETCH_TIMEOUT=soon": "CITYBOT_FETCH_TIMEOUT",
-		"CITYBOT_WORKERS=-1":         "CITYBOT_WORKERS",
-		"CITYBOT_EMBED_URL=http://x": "CITYBOT_EMBED_MODEL",
+		"CITYBOT_FETCH_TIMEOUT=soon":          "CITYBOT_FETCH_TIMEOUT",
+		"CITYBOT_WORKERS=-1":                  "CITYBOT_WORKERS",
+		"CITYBOT_EMBED_URL=http://x":          "CITYBOT_EMBED_MODEL",
+		"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33": "CITYBOT_TRUSTED_PROXIES",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
