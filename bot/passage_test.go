@@ -185,10 +185,11 @@ func TestSelectPassagesFindsNumberInRange(t *testing.T) {
 		{Headings: []string{"Führerschein umtauschen", "Beschreibung"}, Text: "Alte Führerscheine müssen umgetauscht werden. Die Fristen richten sich nach dem Geburtsjahr."},
 		{Headings: []string{"Führerschein umtauschen", "Fristen"}, Text: "geboren vor 1953: 19. Januar 2033\ngeboren 1953 bis 1970: Frist abgelaufen (2022 bis 2024)\ngeboren 1971 oder später: 19. Januar 2025"},
 	}, "de")
-	q := "Ich bin 1968 geboren, bis wann muss ich umtauschen?"
-	pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(q), asks: newAspects().of(q)}
-	got := selectPassages(us, pq, 60)
-	if !strings.Contains(got, "1953 bis 1970") {
-		t.Errorf("quote for a citizen born 1968:\n%s", got)
+	for _, q := range []string{"Ich bin 1968 geboren, bis wann muss ich umtauschen?", "ولدت عام ١٩٦٨، متى يجب أن أستبدل رخصتي؟"} {
+		folded := knowledge.Fold(q)
+		pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q)}
+		if got := selectPassages(us, pq, 60); !strings.Contains(got, "1953 bis 1970") {
+			t.Errorf("%q: quote for a citizen born 1968:\n%s", q, got)
+		}
 	}
 }

@@ -166,6 +166,8 @@ func TestFoldMeetsAllSpellings(t *testing.T) {
 		{"Straße", "Strasse", "STRASSE"},
 		{"kimlik kartı", "KIMLIK KARTI", "kimlik karti"},
 		{"يوسف", "يوسف", "یوسف"},
+		{"240 لتر", "٢٤٠ لتر"},
+		{"240 لیتر", "۲۴۰ لیتر"},
 	} {
 		want := Fold(group[0])
 		for _, s := range group[1:] {

@@ -31,6 +31,9 @@ var specialFold = strings.NewReplacer(
 	"ae", "a", "oe", "o", "ue", "u",
 	"ي", "ی", "ى", "ی", "ك", "ک", "أ", "ا", "إ", "ا", "آ", "ا", "ة", "ه", "ـ", "",
 	"\u00ad", "", "·", "", // soft hyphen; the middle dot of Leichte Sprache (Wohn·geld)
+	// Arabic-Indic and Persian digits, as Arabic and Persian keyboards type them: ٢٤٠ = ۲۴۰ = 240.
+	"٠", "0", "١", "1", "٢", "2", "٣", "3", "٤", "4", "٥", "5", "٦", "6", "٧", "7", "٨", "8", "٩", "9",
+	"۰", "0", "۱", "1", "۲", "2", "۳", "3", "۴", "4", "۵", "5", "۶", "6", "۷", "7", "۸", "8", "۹", "9",
 )
 
 // Words splits folded text into letter/digit runs.
