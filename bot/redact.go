@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/citybot-project/citybot/knowledge"
 )
 
 // Redactor removes personal data from what citizens type before it is stored, logged or sent to
@@ -54,6 +56,9 @@ var (
 
 // Redact returns text with personal data replaced by placeholders such as [email].
 func (r *Redactor) Redact(text string) string {
+	// The patterns below know 0-9 only; a phone number typed on an Arabic or Persian keyboard
+	// must not slip through.
+	text = knowledge.WesternDigits(text)
 	text = reEmail.ReplaceAllString(text, redEmail)
 	text = reIBAN.ReplaceAllStringFunc(text, func(m string) string {
 		if looksLikeIBAN(m) {

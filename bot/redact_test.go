@@ -18,6 +18,8 @@ func TestRedactRemovesPersonalData(t *testing.T) {
 		{"international", "my number is +49 (0)30 1234 5678", "1234 5678", redPhone},
 		{"Turkish mobile", "Numaram +90 532 123 45 67", "532 123 45 67", redPhone},
 		{"Ukrainian mobile", "мій номер +380 67 123 4567", "123 4567", redPhone},
+		{"Arabic-Indic digits", "رقمي ٠١٧١ ١٢٣٤٥٦٧", "1234567", redPhone},
+		{"Persian digits", "شماره من ۰۱۷۶ ۱۲۳۴۵۶۷۸ است", "12345678", redPhone},
 		{"German IBAN", "Meine IBAN ist DE89 3704 0044 0532 0130 00.", "3704 0044", redIBAN},
 		{"IBAN without spaces", "iban DE89370400440532013000", "DE89370400440532013000", redIBAN},
 		{"Polish IBAN", "konto PL61 1090 1014 0000 0712 1981 2874", "1090 1014", redIBAN},

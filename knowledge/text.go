@@ -17,7 +17,7 @@ import (
 // letter variants of Arabic and Persian script, so that all spellings meet in one form.
 func Fold(s string) string {
 	s = strings.ToLower(s)
-	s = specialFold.Replace(s)
+	s = WesternDigits(specialFold.Replace(s))
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	if out, _, err := transform.String(t, s); err == nil {
 		s = out
@@ -31,7 +31,13 @@ var specialFold = strings.NewReplacer(
 	"ae", "a", "oe", "o", "ue", "u",
 	"ي", "ی", "ى", "ی", "ك", "ک", "أ", "ا", "إ", "ا", "آ", "ا", "ة", "ه", "ـ", "",
 	"\u00ad", "", "·", "", // soft hyphen; the middle dot of Leichte Sprache (Wohn·geld)
-	// Arabic-Indic and Persian digits, as Arabic and Persian keyboards type them: ٢٤٠ = ۲۴۰ = 240.
+)
+
+// WesternDigits writes Arabic-Indic and Persian digits, as Arabic and Persian keyboards type
+// them, as 0-9: ٢٤٠ = ۲۴۰ = 240.
+func WesternDigits(s string) string { return westernDigits.Replace(s) }
+
+var westernDigits = strings.NewReplacer(
 	"٠", "0", "١", "1", "٢", "2", "٣", "3", "٤", "4", "٥", "5", "٦", "6", "٧", "7", "٨", "8", "٩", "9",
 	"۰", "0", "۱", "1", "۲", "2", "۳", "3", "۴", "4", "۵", "5", "۶", "6", "۷", "7", "۸", "8", "۹", "9",
 )
