@@ -25,7 +25,8 @@ const (
 // deadlines, opening hours and contacts in general, not from test questions. Words that mean
 // something else in another catalog language are left out: Polish "ile" (how much) is Turkish
 // "with", Arabic "أين" (where) folds to Persian "این" (this), Polish "termin" is a German
-// appointment.
+// appointment. A cue written "ro:cat" counts only in a question in that language: Romanian
+// "cât" (how much) folds to English "cat".
 var aspectCues = map[aspect][]string{
 	aspectMoney: {
 		"kost*", "gebuhr*", "preis*", "zahl*", "bezahl*", "euro", "wie viel", "wieviel*", "wie hoch", "teuer*",
@@ -34,7 +35,7 @@ var aspectCues = map[aspect][]string{
 		"رسوم", "سعر", "ادفع", "يدفع", "مبلغ", "скільки", "вартіст*", "кошту*", "плат*", "ціна", "ціну",
 		"сколько", "стоит", "стоимост*", "цена", "цену", "چقدر", "هزینه*", "قیمت*", "بپرداز*", "پرداخت*",
 		"koszt*", "oplat*", "cena", "cene", "zaplac*", "placi*", "cat costa", "costa", "cost", "taxa", "taxe*",
-		"pret*", "plati*", "platesc", "cat",
+		"pret*", "plati*", "platesc", "ro:cat",
 	},
 	aspectTime: {
 		"wann", "bis wann", "ab wann", "wie fruh", "fruhestens", "spatestens", "wie lange", "wie lang", "dauer*", "frist*", "geoffnet", "offnungszeit*",
@@ -83,22 +84,37 @@ var aspectFacts = map[aspect]*regexp.Regexp{
 }
 
 // aspects reads the aspects a question asks for.
-type aspects struct{ cues map[aspect][]phrase }
+type aspects struct {
+	cues   map[aspect][]phrase
+	inLang map[string]map[aspect][]phrase // cues that count only in their language
+}
 
 func newAspects() *aspects {
-	a := &aspects{cues: map[aspect][]phrase{}}
+	a := &aspects{cues: map[aspect][]phrase{}, inLang: map[string]map[aspect][]phrase{}}
 	for k, list := range aspectCues {
-		a.cues[k] = compile(list)
+		var general []string
+		for _, c := range list {
+			lang, cue, ok := strings.Cut(c, ":")
+			if !ok {
+				general = append(general, c)
+				continue
+			}
+			if a.inLang[lang] == nil {
+				a.inLang[lang] = map[aspect][]phrase{}
+			}
+			a.inLang[lang][k] = append(a.inLang[lang][k], compile([]string{cue})...)
+		}
+		a.cues[k] = compile(general)
 	}
 	return a
 }
 
-// of returns the aspects text asks for; none when it asks for none of them.
-func (a *aspects) of(text string) aspect {
+// of returns the aspects text, a question in lang, asks for; none when it asks for none of them.
+func (a *aspects) of(text, lang string) aspect {
 	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
 	var out aspect
 	for k, cues := range a.cues {
-		if has(f, cues) {
+		if has(f, cues) || has(f, a.inLang[lang][k]) {
 			out |= k
 		}
 	}

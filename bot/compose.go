@@ -83,7 +83,7 @@ func (e *Engine) quote(ctx context.Context, question string, a knowledge.Analysi
 	}
 	folded := knowledge.Fold(question) // Arabic and Persian digits become 0-9
 	pq := passageQuery{own: append(numbers(folded), a.Own...), added: a.Added, values: values(folded),
-		topic: knowledge.Lexemes(page.Title, page.Lang), asks: e.aspects.of(question)}
+		topic: knowledge.Lexemes(page.Title, page.Lang), asks: e.aspects.of(question, lang)}
 	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), pq, budget)
 	if quote == "" {
 		quote = page.Text

@@ -12,22 +12,26 @@ import (
 func TestAspectsOfQuestions(t *testing.T) {
 	a := newAspects()
 	for _, c := range []struct {
-		q    string
-		want aspect
+		q, lang string
+		want    aspect
 	}{
-		{"Was kostet ein Reisepass?", aspectMoney},
-		{"How much is the fee for a new ID card?", aspectMoney},
-		{"Скільки коштує біотонна?", aspectMoney},
-		{"Bis wann hat das Hallenbad am Sonntag auf?", aspectTime},
-		{"Kiedy jest otwarte biuro?", aspectTime},
-		{"Welche Telefonnummer hat das Standesamt?", aspectPhone},
-		{"What is the e-mail address of the library?", aspectEmail | aspectPlace},
-		{"Wo ist das Bürgerbüro Nord?", aspectPlace},
+		{"Was kostet ein Reisepass?", "de", aspectMoney},
+		{"How much is the fee for a new ID card?", "en", aspectMoney},
+		{"Скільки коштує біотонна?", "uk", aspectMoney},
+		{"Bis wann hat das Hallenbad am Sonntag auf?", "de", aspectTime},
+		{"Kiedy jest otwarte biuro?", "pl", aspectTime},
+		{"Welche Telefonnummer hat das Standesamt?", "de", aspectPhone},
+		{"What is the e-mail address of the library?", "en", aspectEmail | aspectPlace},
+		{"Wo ist das Bürgerbüro Nord?", "de", aspectPlace},
 		// Turkish "ile" (with) is Polish "ile" (how much): not a question for an amount.
-		{"Eşim ile birlikte başvurabilir miyim?", 0},
-		{"Brauche ich für die Ummeldung einen Mietvertrag?", 0},
+		{"Eşim ile birlikte başvurabilir miyim?", "tr", 0},
+		{"Brauche ich für die Ummeldung einen Mietvertrag?", "de", 0},
+		// Romanian "cât" (how much) counts in Romanian only: English "cat" is an animal.
+		{"Cât costă un pașaport?", "ro", aspectMoney},
+		{"Cât Unterhaltsvorschuss pot primi?", "ro", aspectMoney},
+		{"Do I have to register my cat?", "en", 0},
 	} {
-		if got := a.of(c.q); got != c.want {
+		if got := a.of(c.q, c.lang); got != c.want {
 			t.Errorf("aspects of %q = %b, want %b", c.q, got, c.want)
 		}
 	}
@@ -64,7 +68,7 @@ func page(sections ...string) []unit {
 
 func query(q string) passageQuery {
 	return passageQuery{own: append(numbers(q), knowledge.Lexemes(q, "de")...),
-		topic: knowledge.Lexemes("Bibliotheksausweis", "de"), asks: newAspects().of(q)}
+		topic: knowledge.Lexemes("Bibliotheksausweis", "de"), asks: newAspects().of(q, "de")}
 }
 
 var library = page(
@@ -187,7 +191,7 @@ func TestSelectPassagesFindsNumberInRange(t *testing.T) {
 	}, "de")
 	for _, q := range []string{"Ich bin 1968 geboren, bis wann muss ich umtauschen?", "ولدت عام ١٩٦٨، متى يجب أن أستبدل رخصتي؟"} {
 		folded := knowledge.Fold(q)
-		pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q)}
+		pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q, "de")}
 		if got := selectPassages(us, pq, 60); !strings.Contains(got, "1953 bis 1970") {
 			t.Errorf("%q: quote for a citizen born 1968:\n%s", q, got)
 		}
