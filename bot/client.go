@@ -211,7 +211,11 @@ func (c *client) deliver(ctx context.Context, start time.Time, id string, asked 
 	}
 	var askedMsg any
 	if asked != nil {
-		askedMsg = asked
+		// In the history a question carries the language it was taken in, for the client to
+		// show it right to left when it was Arabic or Persian.
+		q := *asked
+		q.Lang = r.Lang
+		askedMsg = q
 	}
 	if err := c.srv.store.SaveExchange(ctx, c.conv.ID, c.lang, askedMsg, stored, out); err != nil {
 		return err

@@ -204,6 +204,10 @@ func TestAskAnswerRateResume(t *testing.T) {
 	if hist["type"] != "history" || len(msgs) != 2 || msgs[1].(map[string]any)["id"] != a["id"] {
 		t.Fatalf("history %v", hist)
 	}
+	// The question comes back with the language it was taken in.
+	if l := msgs[0].(map[string]any)["lang"]; l != "de" {
+		t.Errorf("history question in %v, want de", l)
+	}
 	// The answer comes back with its (second) rating, the question without one.
 	if r := msgs[1].(map[string]any)["rating"]; r != "up" {
 		t.Errorf("history answer rated %v, want up", r)

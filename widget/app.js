@@ -384,8 +384,9 @@
     if (safeURL(w.privacy_url)) el.appendChild(h('p', {}, [link(w.privacy_url, t('ui.privacy'))]));
     return add(el);
   }
-  function renderAsk(text) {
-    var el = box('me', lang, 'auto', t('ui.you'));
+  // renderAsk shows a citizen's question; l is the language it was taken in, when known.
+  function renderAsk(text, l) {
+    var el = box('me', l || lang, l ? (rtl(l) ? 'rtl' : 'ltr') : 'auto', t('ui.you'));
     el.appendChild(h('p', { class: 'text', text: text }));
     return add(el);
   }
@@ -569,7 +570,7 @@
       updateTyping();
       var list = m.messages || [];
       list.slice(confirmed).forEach(function (s) {
-        if (s.type === 'ask') renderAsk(s.text);
+        if (s.type === 'ask') renderAsk(s.text, supported(s.lang) ? s.lang : '');
         else if (s.type === 'answer' || s.type === 'handoff') add(renderReply(s));
         else if (s.type === 'agent_message') renderAgent(s);
       });

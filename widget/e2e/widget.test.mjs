@@ -370,6 +370,13 @@ test('language switch to Arabic: right to left, lang and dir on every message', 
   assert.ok(send.x < input.x, 'send button left of the input in RTL');
   await axe(page, 'Arabic');
   await screenshot(page, 'arabic-open');
+
+  // After a reload the history knows the question's language: right to left, not guessed.
+  await page.reload();
+  await $(page, '.msg.bot').first().waitFor();
+  const me = $(page, '.msg.me').last();
+  assert.equal(await me.getAttribute('lang'), 'ar');
+  assert.equal(await me.getAttribute('dir'), 'rtl');
   await clean(s);
 });
 
