@@ -60,9 +60,8 @@ func (c *pageCache) clear() {
 // long as searches find its chunk. It spares a search its two queries after the first (a fifth
 // of an answer's time on the sample site).
 type chunkCache struct {
-	mu     sync.RWMutex
-	meta   map[int64]chunkInfo
-	bodies map[int64]string
+	meta   byChunk[chunkInfo]
+	bodies byChunk[string]
 }
 
 type chunkInfo struct {
@@ -77,15 +76,21 @@ type chunkInfo struct {
 // shown (about 1 KiB each) are the larger part.
 const maxCachedChunks = 50000
 
-// get returns the cached facts of ids and the ids it does not have.
-func (c *chunkCache) get(ids []int64) (map[int64]chunkInfo, []int64) {
-	found := make(map[int64]chunkInfo, len(ids))
+// byChunk is a bounded map by chunk id, safe for concurrent use.
+type byChunk[V any] struct {
+	mu sync.RWMutex
+	m  map[int64]V
+}
+
+// get returns the cached values of ids and the ids it does not have.
+func (c *byChunk[V]) get(ids []int64) (map[int64]V, []int64) {
+	found := make(map[int64]V, len(ids))
 	var missing []int64
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for _, id := range ids {
-		if ci, ok := c.meta[id]; ok {
-			found[id] = ci
+		if v, ok := c.m[id]; ok {
+			found[id] = v
 		} else {
 			missing = append(missing, id)
 		}
@@ -93,41 +98,14 @@ func (c *chunkCache) get(ids []int64) (map[int64]chunkInfo, []int64) {
 	return found, missing
 }
 
-func (c *chunkCache) put(infos map[int64]chunkInfo) {
+func (c *byChunk[V]) put(vs map[int64]V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.meta == nil || len(c.meta)+len(infos) > maxCachedChunks {
-		c.meta = make(map[int64]chunkInfo, len(infos))
+	if c.m == nil || len(c.m)+len(vs) > maxCachedChunks {
+		c.m = make(map[int64]V, len(vs))
 	}
-	for id, ci := range infos {
-		c.meta[id] = ci
-	}
-}
-
-// texts returns the cached texts of ids and the ids it does not have.
-func (c *chunkCache) texts(ids []int64) (map[int64]string, []int64) {
-	found := make(map[int64]string, len(ids))
-	var missing []int64
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for _, id := range ids {
-		if b, ok := c.bodies[id]; ok {
-			found[id] = b
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	return found, missing
-}
-
-func (c *chunkCache) putTexts(bodies map[int64]string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.bodies == nil || len(c.bodies)+len(bodies) > maxCachedChunks {
-		c.bodies = make(map[int64]string, len(bodies))
-	}
-	for id, b := range bodies {
-		c.bodies[id] = b
+	for id, v := range vs {
+		c.m[id] = v
 	}
 }
 
@@ -157,7 +135,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("warm chunk cache: %w", err)
 	}
-	ix.chunkInfos.put(infos)
+	ix.chunkInfos.meta.put(infos)
 	if len(infos) > maxWarmChunks {
 		return nil
 	}

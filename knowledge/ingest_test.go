@@ -384,7 +384,7 @@ func TestWarmFillsSearchCaches(t *testing.T) {
 	if len(ids) < 3 {
 		t.Fatalf("%d chunks ingested", len(ids))
 	}
-	if found, missing := ix.chunkInfos.get(ids); len(missing) != 0 || found[ids[0]].url == "" {
+	if found, missing := ix.chunkInfos.meta.get(ids); len(missing) != 0 || found[ids[0]].url == "" {
 		t.Errorf("after Warm, %d of %d chunks not cached", len(missing), len(ids))
 	}
 	for _, url := range []string{"https://stadt.example/hund", "https://stadt.example/baum"} {

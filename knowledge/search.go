@@ -325,7 +325,7 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 // chunkInfo returns what search shows of the chunks ids of active pages, from the cache where
 // it can.
 func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInfo, error) {
-	found, missing := ix.chunkInfos.get(ids)
+	found, missing := ix.chunkInfos.meta.get(ids)
 	if len(missing) == 0 {
 		return found, nil
 	}
@@ -348,7 +348,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
 	}
-	ix.chunkInfos.put(loaded)
+	ix.chunkInfos.meta.put(loaded)
 	return found, nil
 }
 
@@ -367,7 +367,7 @@ func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
 		}
 	}
 	visit(hits)
-	body, missing := ix.chunkInfos.texts(ids)
+	body, missing := ix.chunkInfos.bodies.get(ids)
 	if len(missing) > 0 {
 		rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE id = ANY($1)", missing)
 		if err != nil {
@@ -386,7 +386,7 @@ func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("load hit texts: %w", err)
 		}
-		ix.chunkInfos.putTexts(loaded)
+		ix.chunkInfos.bodies.put(loaded)
 	}
 	var fill func(hs []Hit)
 	fill = func(hs []Hit) {
