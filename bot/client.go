@@ -220,8 +220,9 @@ func (c *client) deliver(ctx context.Context, start time.Time, id string, asked 
 	if err := c.srv.store.SaveExchange(ctx, c.conv.ID, c.lang, askedMsg, stored, out); err != nil {
 		return err
 	}
-	c.queue(out)
+	// Counted before it is sent: whoever reads the metrics after the reply sees it counted.
 	c.srv.cfg.Metrics.replied(r, time.Since(start))
+	c.queue(out)
 	return nil
 }
 
@@ -267,8 +268,7 @@ func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
 
 func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 	if !msg.Consent {
-		c.srv.cfg.Metrics.error(CodeConsentRequired)
-		c.queue(ErrorMessage{Type: "error", Code: CodeConsentRequired, Message: c.srv.catalog.T(c.lang, "ticket.consent_missing", nil)})
+		c.sendError(CodeConsentRequired, "")
 		return nil
 	}
 	number, err := c.srv.store.CreateTicket(ctx, c.conv.ID, Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
@@ -287,7 +287,7 @@ var errorTexts = map[string]string{
 	CodeBadJSON: "error.bad_json", CodeUnknownType: "error.unknown_type", CodeMissingField: "error.missing_field",
 	CodeTooLong: "error.too_long", CodeEmpty: "error.empty", CodeInvalidText: "error.invalid_text",
 	CodeUnknownAnswer: "error.unknown_answer", CodeInvalidToken: "error.invalid_token", CodeRateLimited: "error.rate_limited",
-	CodeInternal: "error.internal",
+	CodeConsentRequired: "ticket.consent_missing", CodeInternal: "error.internal",
 }
 
 func (c *client) sendError(code, replyTo string) {

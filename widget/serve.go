@@ -19,12 +19,22 @@ const (
 	cacheRevalidate = "no-cache"
 )
 
-// ServeLoader serves GET /widget.js, the file a city's script tag names.
-func (a *Assets) ServeLoader(w http.ResponseWriter, r *http.Request) { a.loader.serve(w, r) }
+// Register mounts the widget's routes: the loader a city's script tag names, the bundle, the
+// mock city page on / with its files, and the bare test page.
+func (a *Assets) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /widget.js", a.serveLoader)
+	mux.HandleFunc("GET /widget/{file}", a.serveBundle)
+	mux.HandleFunc("GET /widget/test", a.serveTest)
+	mux.HandleFunc("GET /{$}", a.serveDemo)
+	mux.HandleFunc("GET /demo/{file}", a.serveDemoFile)
+}
 
-// ServeBundle serves GET /widget/{file}: the current bundle only. An old hash is gone with the
+// serveLoader serves GET /widget.js, the file a city's script tag names.
+func (a *Assets) serveLoader(w http.ResponseWriter, r *http.Request) { a.loader.serve(w, r) }
+
+// serveBundle serves GET /widget/{file}: the current bundle only. An old hash is gone with the
 // version that made it; its loader is gone too, so nobody asks for it for long.
-func (a *Assets) ServeBundle(w http.ResponseWriter, r *http.Request) {
+func (a *Assets) serveBundle(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("file") != a.name {
 		http.NotFound(w, r)
 		return
@@ -32,15 +42,15 @@ func (a *Assets) ServeBundle(w http.ResponseWriter, r *http.Request) {
 	a.bundle.serve(w, r)
 }
 
-// ServeDemo serves the mock Musterstadt page that embeds the widget as a city would.
-func (a *Assets) ServeDemo(w http.ResponseWriter, r *http.Request) {
+// serveDemo serves the mock Musterstadt page that embeds the widget as a city would.
+func (a *Assets) serveDemo(w http.ResponseWriter, r *http.Request) {
 	setPolicy(w, r)
 	a.demo["index.html"].serve(w, r)
 }
 
-// ServeTest serves a bare page with nothing but the widget's script tag; its query sets the
+// serveTest serves a bare page with nothing but the widget's script tag; its query sets the
 // tag's data attributes, e.g. /widget/test?lang=ar&open=true&position=left&color=%23ffdd00.
-func (a *Assets) ServeTest(w http.ResponseWriter, r *http.Request) {
+func (a *Assets) serveTest(w http.ResponseWriter, r *http.Request) {
 	type attr struct{ Name, Value string }
 	var attrs []attr
 	for _, name := range []string{"lang", "open", "position", "color", "title", "logo"} {
@@ -59,8 +69,8 @@ func (a *Assets) ServeTest(w http.ResponseWriter, r *http.Request) {
 	w.Write(b.Bytes())
 }
 
-// ServeDemoFile serves GET /demo/{file}: the mock city page's own stylesheet and script.
-func (a *Assets) ServeDemoFile(w http.ResponseWriter, r *http.Request) {
+// serveDemoFile serves GET /demo/{file}: the mock city page's own stylesheet and script.
+func (a *Assets) serveDemoFile(w http.ResponseWriter, r *http.Request) {
 	f, ok := a.demo[r.PathValue("file")]
 	if !ok || strings.HasPrefix(f.ctype, "text/html") { // pages only with their policy
 		http.NotFound(w, r)

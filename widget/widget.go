@@ -91,7 +91,7 @@ func demoFiles() (map[string]*asset, error) {
 	}
 	demo := map[string]*asset{}
 	for _, e := range entries {
-		if e.Name() == "test.html" { // a template, served by ServeTest
+		if e.Name() == "test.html" { // a template, served by serveTest
 			continue
 		}
 		b, err := files.ReadFile("demo/" + e.Name())

@@ -31,14 +31,10 @@ func newAssets(t *testing.T, override fs.FS) *Assets {
 	return a
 }
 
-// mux mounts the handlers as cmd/citybot's routes does.
+// mux mounts the widget's routes, as cmd/citybot's routes does.
 func mux(a *Assets) http.Handler {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /widget.js", a.ServeLoader)
-	m.HandleFunc("GET /widget/{file}", a.ServeBundle)
-	m.HandleFunc("GET /widget/test", a.ServeTest)
-	m.HandleFunc("GET /{$}", a.ServeDemo)
-	m.HandleFunc("GET /demo/{file}", a.ServeDemoFile)
+	a.Register(m)
 	return m
 }
 

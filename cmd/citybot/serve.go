@@ -107,11 +107,7 @@ func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handle
 		}
 		w.Write([]byte("ready\n"))
 	})
-	mux.HandleFunc("GET /widget.js", assets.ServeLoader)
-	mux.HandleFunc("GET /widget/{file}", assets.ServeBundle)
-	mux.HandleFunc("GET /widget/test", assets.ServeTest)
-	mux.HandleFunc("GET /{$}", assets.ServeDemo)
-	mux.HandleFunc("GET /demo/{file}", assets.ServeDemoFile)
+	assets.Register(mux)
 	return mux
 }
 
