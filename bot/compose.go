@@ -26,7 +26,10 @@ const (
 // answers from.
 func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, []passage, error) {
 	top := hits[0]
-	page, quote, err := e.quote(ctx, question, a, lang, top, chunks, maxPassageRunes)
+	folded := knowledge.Fold(question) // Arabic and Persian digits become 0-9
+	pq := passageQuery{own: append(numbers(folded), a.Own...), added: a.Added, values: values(folded),
+		asks: e.aspects.of(question, lang)}
+	page, quote, err := e.quote(ctx, pq, lang, top, chunks, maxPassageRunes)
 	if err != nil {
 		return Reply{}, nil, err
 	}
@@ -42,7 +45,7 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 	sources := []Source{{Title: page.Title, URL: page.URL, Snippet: snippet(page.Text)}}
 	passages := []passage{{sources[0], quote}}
 	if len(hits) > 1 && hits[1].Score >= closeCall*top.Score {
-		also, alsoQuote, err := e.quote(ctx, question, a, lang, hits[1], nil, maxAlsoRunes)
+		also, alsoQuote, err := e.quote(ctx, pq, lang, hits[1], nil, maxAlsoRunes)
 		if err != nil {
 			return Reply{}, nil, err
 		}
@@ -72,8 +75,9 @@ type passage struct {
 }
 
 // quote picks the language version of hit to answer from and quotes its units that answer the
-// question, up to budget runes. chunks, when given, are hit's own page.
-func (e *Engine) quote(ctx context.Context, question string, a knowledge.Analysis, lang string, hit knowledge.Hit, chunks []knowledge.ChunkHit, budget int) (knowledge.Hit, string, error) {
+// question (pq, whose topic it sets to the page's title), up to budget runes. chunks, when given,
+// are hit's own page.
+func (e *Engine) quote(ctx context.Context, pq passageQuery, lang string, hit knowledge.Hit, chunks []knowledge.ChunkHit, budget int) (knowledge.Hit, string, error) {
 	page := version(hit, lang)
 	if page.URL != hit.URL || chunks == nil {
 		var err error
@@ -81,9 +85,7 @@ func (e *Engine) quote(ctx context.Context, question string, a knowledge.Analysi
 			return page, "", err
 		}
 	}
-	folded := knowledge.Fold(question) // Arabic and Persian digits become 0-9
-	pq := passageQuery{own: append(numbers(folded), a.Own...), added: a.Added, values: values(folded),
-		topic: knowledge.Lexemes(page.Title, page.Lang), asks: e.aspects.of(question, lang)}
+	pq.topic = knowledge.Lexemes(page.Title, page.Lang)
 	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), pq, budget)
 	if quote == "" {
 		quote = page.Text
