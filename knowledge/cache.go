@@ -68,6 +68,7 @@ type chunkInfo struct {
 	ord        int
 	heads      []string
 	url, title string
+	docTitle   string
 	lang       string
 	alternates map[string]string
 }
@@ -116,7 +117,7 @@ const maxWarmChunks = 20000
 // Warm fills the search caches before the first questions, so that the citizens right after a
 // restart are not the ones who wait for them.
 func (ix *Index) Warm(ctx context.Context) error {
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks)
 	if err != nil {
 		return fmt.Errorf("warm chunk cache: %w", err)
@@ -125,7 +126,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
-		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
+		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
 			rows.Close()
 			return fmt.Errorf("warm chunk cache: %w", err)
 		}

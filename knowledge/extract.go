@@ -22,8 +22,11 @@ import (
 // Page is one extracted web page: its main content in chunks along the heading structure, with
 // the metadata retrieval and answers need.
 type Page struct {
-	URL         string // canonical URL
-	Title       string
+	URL   string // canonical URL
+	Title string
+	// DocTitle is the document's <title> as written, often the service with the site's or
+	// town's name: retrieval reads it as part of the title field.
+	DocTitle    string
 	Lang        string
 	Description string
 	Modified    time.Time         // zero when unknown
@@ -71,6 +74,7 @@ func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
 		p.Lang = "de"
 	}
 	p.Description = clean(doc.Find(`meta[name="description"]`).AttrOr("content", ""))
+	p.DocTitle = clean(doc.Find("title").First().Text())
 	p.Modified = pageModified(doc)
 	doc.Find(`link[rel="alternate"][hreflang]`).Each(func(_ int, s *goquery.Selection) {
 		if u := resolve(pageURL, s.AttrOr("href", "")); u != "" {
@@ -164,7 +168,7 @@ func resolve(base *url.URL, href string) string {
 
 func (p *Page) hash() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00", p.URL, p.Title, p.Lang, p.Description, p.Modified.Format(time.DateOnly))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", p.URL, p.Title, p.DocTitle, p.Lang, p.Description, p.Modified.Format(time.DateOnly))
 	keys := make([]string, 0, len(p.Alternates))
 	for k := range p.Alternates {
 		keys = append(keys, k)

@@ -158,6 +158,22 @@ func (g *Glossary) Len() int { return len(g.concepts) }
 // Expand returns the German terms of every concept that text mentions, each once. lang is the
 // question's language, if known.
 func (g *Glossary) Expand(text, lang string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, terms := range g.Concepts(text, lang) {
+		for _, t := range terms {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// Concepts returns, for every concept that text mentions, its German terms: one entry per
+// concept, so that retrieval can count a concept once however many synonyms it has.
+func (g *Glossary) Concepts(text, lang string) [][]string {
 	if g == nil {
 		return nil
 	}
@@ -191,17 +207,10 @@ func (g *Glossary) Expand(text, lang string) []string {
 			mentioned[k.c] = true
 		}
 	}
-	seen := map[string]bool{}
-	var out []string
+	var out [][]string
 	for ci, c := range g.concepts {
-		if !mentioned[ci] {
-			continue
-		}
-		for _, t := range c.german {
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
+		if mentioned[ci] {
+			out = append(out, c.german)
 		}
 	}
 	return out

@@ -113,6 +113,7 @@ func (ix *Index) Ingest(ctx context.Context, src Source, workers int, progress P
 		}
 	}
 	ix.pageChunks.clear()
+	ix.forgetVocabulary()
 	if err := ix.refreshStats(context.WithoutCancel(ctx)); err != nil {
 		return sum, fmt.Errorf("refresh statistics: %w", err)
 	}

@@ -3,8 +3,10 @@ package knowledge
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pgvector/pgvector-go"
 )
@@ -20,8 +22,12 @@ type Hit struct {
 	Score    float64  `json:"score"` // fused over the page's matching chunks
 	// ChunkScore is the fused score of the best chunk alone, comparable with Chunks' scores.
 	ChunkScore float64 `json:"chunk_score"`
-	Lexical    float64 `json:"lexical"` // BM25 (or Meilisearch's ranking score); 0 when not found lexically
-	Vector     float64 `json:"vector"`  // cosine similarity; 0 when not among the vector candidates
+	// Lexical is the page's lexical evidence: per thing the question asks, its best BM25 score
+	// on the page, summed (Meilisearch: the best chunk's ranking score); 0 when not found.
+	Lexical float64 `json:"lexical"`
+	Vector  float64 `json:"vector"` // best cosine similarity of its chunks; 0 when none was a candidate
+	// Coverage is the share of the question (its units weighted by IDF) the page holds.
+	Coverage float64 `json:"coverage"`
 	// Chunks are the page's other matching chunks, best first, for composing an answer.
 	Chunks []ChunkHit `json:"chunks,omitempty"`
 	// Alternates are the page's versions in other languages, as the page declares them (hreflang).
@@ -49,18 +55,21 @@ type ChunkHit struct {
 	Score    float64  `json:"score"`
 }
 
-// Search tuning. rrfK is the usual constant of reciprocal rank fusion; candidates per side is
-// enough for a page-level top 10 on a city site.
+// Search tuning. These are principles more than weights: each is a property that holds on any
+// site, and none was swept on one site's questions.
 const (
-	rrfK       = 60
+	// candidates per side: the vector side's chunks, and the lexical side's pages.
 	candidates = 60
-	// pageDecay weighs a page's further matching chunks: the second counts half, the third a
-	// quarter. A page that answers in several sections (fees and documents) beats one that
-	// mentions the words once; measured on the dev questions: hit@3 0.82 -> 0.90.
-	pageDecay = 0.5
-	// expansionWeight is the BM25 weight of a term that only the glossary added: the citizen's
-	// own words say more about the question (dev questions: hit@1 0.72 at 1, 0.74 at 0.7).
+	// expansionWeight is the weight of a term that only the glossary added: the citizen's own
+	// words say more about the question than a synonym does.
 	expansionWeight = 0.7
+	// titleWeight: a question term in the page's title counts as much again as its best
+	// occurrence in the page's text. The title says what the page is about; a section heading
+	// or a sentence only mentions it.
+	titleWeight = 1.0
+	// elsewhereWeight: evidence for a part of the question that the page's best section lacks
+	// counts this much when another section holds it.
+	elsewhereWeight = 0.5
 	// commonDF drops terms that occur in more than this share of chunks from the lexical query:
 	// they carry no topic and would make every chunk a candidate.
 	commonDF = 0.3
@@ -81,6 +90,33 @@ type Analysis struct {
 	Own      []string // the question's lexemes (German and English stems)
 	Added    []string // lexemes only the glossary's expansion brings
 	Expanded string   // the question followed by the glossary's German terms, for the embedder
+	// units are what the question asks for, each counted once on a page: one of the citizen's
+	// words, or a concept of the glossary, with the lexemes that stand for it.
+	units []unit
+	// stems are the German stems of the question's own words, unit by unit, for compounds.
+	stems []string
+}
+
+// unit is one thing the question asks for and the ways a page may say it: the citizen's own
+// word (weight 1), or a glossary term (expansionWeight), which may be a phrase whose words must
+// all be there.
+type unit struct {
+	alts []alt
+}
+
+type alt struct {
+	terms  []string
+	weight float64
+}
+
+func (u *unit) add(terms []string, w float64) {
+	for i, a := range u.alts {
+		if slices.Equal(a.terms, terms) {
+			u.alts[i].weight = max(a.weight, w)
+			return
+		}
+	}
+	u.alts = append(u.alts, alt{terms: terms, weight: w})
 }
 
 // Analyze detects the question's language when lang is empty, expands the question with the
@@ -91,25 +127,78 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 		lang = ix.detector.Detect(text, "")
 	}
 	a := Analysis{Lang: lang, Own: queryTerms(text), Expanded: text}
-	if extra := ix.glossary.Expand(text, lang); len(extra) > 0 {
-		a.Expanded = text + "\n" + strings.Join(extra, " ")
-		seen := map[string]bool{}
-		for _, t := range a.Own {
-			seen[t] = true
+	of := map[string]int{} // the citizen's lexeme -> its unit
+	// One unit per word of the question, its German and English stems the ways to say it.
+	folded := Fold(text)
+	for _, w := range append(Words(folded), compoundForms(folded)...) {
+		// A single letter ("o", "a") is a word in some languages and an abbreviation's
+		// remnant on pages: no evidence either way.
+		if stopwords[w] || isNumber(w) || utf8.RuneCountInString(w) < 2 {
+			continue
 		}
-		for _, t := range queryTerms(strings.Join(extra, " ")) {
-			if !seen[t] {
-				seen[t] = true
-				a.Added = append(a.Added, t)
+		var u unit
+		a.stems = append(a.stems, stem(w, "de"))
+		for _, lang := range []string{"de", "en"} {
+			t := stem(w, lang)
+			if _, dup := of[t]; dup {
+				continue
+			}
+			of[t] = len(a.units)
+			u.add([]string{t}, 1)
+		}
+		if len(u.alts) > 0 {
+			a.units = append(a.units, u)
+		} else {
+			a.stems = a.stems[:len(a.stems)-1]
+		}
+	}
+	var extra []string
+	seen := map[string]bool{}
+	for _, t := range a.Own {
+		seen[t] = true
+	}
+	for _, terms := range ix.glossary.Concepts(text, lang) {
+		extra = append(extra, terms...)
+		var ways [][]string
+		for _, term := range terms {
+			// The glossary's terms are German: one stemmer, or a phrase would need both stems.
+			if ls := dedupe(lexemes(term, "de")); len(ls) > 0 {
+				ways = append(ways, ls)
 			}
 		}
+		// A concept the citizen named by one of its German words joins that word's unit; one
+		// named in another language, colloquially or in other words is a unit of its own.
+		at := -1
+		for _, ls := range ways {
+			if i, ok := of[ls[0]]; ok && len(ls) == 1 {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			at = len(a.units)
+			a.units = append(a.units, unit{})
+		}
+		for _, ls := range ways {
+			a.units[at].add(ls, expansionWeight)
+			for _, t := range ls {
+				if !seen[t] {
+					seen[t] = true
+					a.Added = append(a.Added, t)
+				}
+			}
+		}
+	}
+	if len(extra) > 0 {
+		a.Expanded = text + "\n" + strings.Join(extra, " ")
 	}
 	return a
 }
 
-// Search finds the pages that best answer q, best first: lexical and vector candidates of the
-// question expanded with the glossary, fused by rank, one hit per page (language versions of a
-// page share one).
+// Search finds the pages that best answer q, best first, by the evidence each page holds for the
+// question: lexical evidence per page (each thing asked counted once, by its best occurrence,
+// the title as a strong field) and the closest chunk by meaning, each scaled to the best
+// candidate's so that their sizes survive fusion. Language versions of a page share one hit.
 func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	k := query.Limit
 	if k <= 0 {
@@ -120,13 +209,18 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 		an := ix.Analyze(query.Text, query.Lang)
 		a = &an
 	}
+	v, err := ix.vocabulary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	units := v.withVariants(a)
 	// The two sides are independent queries: run them side by side.
-	var lex []ranked
+	var ev *evidence
 	var lexErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		lex, lexErr = ix.lexical(ctx, a)
+		ev, lexErr = ix.lexical(ctx, a, units)
 	}()
 	vec, err := ix.vector(ctx, a.Expanded)
 	<-done
@@ -136,37 +230,28 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	if lexErr != nil {
 		return nil, lexErr
 	}
-	fused := map[int64]*scored{}
-	add := func(list []ranked, weight float64, set func(*scored, float64)) {
-		rank := 0
-		for i, c := range list {
-			// Equal scores share a rank (the same contact box on many pages), so that the order
-			// rows happened to be stored in decides nothing.
-			if i == 0 || c.score < list[i-1].score-1e-9 {
-				rank = i + 1
-			}
-			s := fused[c.id]
-			if s == nil {
-				s = &scored{id: c.id}
-				fused[c.id] = s
-			}
-			set(s, c.score)
-			s.fused += weight / float64(rrfK+rank)
-		}
-	}
-	add(lex, 1, func(s *scored, v float64) { s.lexical = v })
-	add(vec, ix.vectorWeight, func(s *scored, v float64) { s.vector = v })
-	return ix.pages(ctx, fused, k)
-}
-
-type scored struct {
-	id                     int64
-	fused, lexical, vector float64
+	return ix.pages(ctx, units, v, ev, vec, k)
 }
 
 type ranked struct {
 	id    int64
 	score float64
+}
+
+// evidence is what the lexical side found: per chunk and lexeme the BM25 contribution (without
+// the query weight), and the IDF of every question lexeme the corpus has.
+type evidence struct {
+	rows []termRow
+	idf  map[string]float64
+	// ranked, for a lexical side that scores whole chunks (Meilisearch): chunk scores instead
+	// of rows.
+	ranked []ranked
+}
+
+type termRow struct {
+	chunk  int64
+	lexeme string
+	s      float64
 }
 
 // queryTerms are the lexemes of q under both stemmers: a question may be in German or English,
@@ -185,53 +270,74 @@ func queryTerms(q string) []string {
 	return out
 }
 
-// lexical ranks chunks for the analysed question; the citizen's own terms weigh more than the
-// glossary's.
-func (ix *Index) lexical(ctx context.Context, a *Analysis) ([]ranked, error) {
+// lexical finds the pages with the most evidence for the question and returns every matching
+// (chunk, lexeme) of them.
+func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evidence, error) {
 	if ix.meili != nil {
-		return ix.meili.search(ctx, a, candidates)
+		r, err := ix.meili.search(ctx, a, candidates)
+		return &evidence{ranked: r}, err
 	}
-	terms := append(append([]string(nil), a.Own...), a.Added...)
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	weights := make([]float64, len(terms))
-	for i := range terms {
-		weights[i] = 1
-		if i >= len(a.Own) {
-			weights[i] = expansionWeight
+	weight := map[string]float64{}
+	for _, u := range units {
+		for _, al := range u.alts {
+			for _, t := range al.terms {
+				weight[t] = max(weight[t], al.weight)
+			}
 		}
+	}
+	if len(weight) == 0 {
+		return &evidence{}, nil
+	}
+	terms := make([]string, 0, len(weight))
+	weights := make([]float64, 0, len(weight))
+	for t, w := range weight {
+		terms, weights = append(terms, t), append(weights, w)
 	}
 	// BM25 (k1 = 1.2, b = 0.75) over the postings' weighted term frequencies: a heading
 	// occurrence counts three times, the page description twice. ts_rank has no IDF, which is why
-	// plain PostgreSQL FTS ranks so poorly on questions (see MEASURED.md).
+	// plain PostgreSQL FTS ranks so poorly on questions (see MEASURED.md). Pages are chosen by
+	// the sum over the question's lexemes of each one's best chunk on the page, so that a page
+	// with many sections that each mention a common word does not win by their number; rows
+	// with chunk 0 carry the lexemes' IDF.
 	rows, err := ix.pool.Query(ctx, `
 WITH meta AS (
     SELECT (SELECT value::float8 FROM index_meta WHERE key = 'chunks') AS n,
            (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
 ), q AS (
-    SELECT s.lexeme, w.qw * ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
+    SELECT s.lexeme, w.qw, ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
     FROM lexeme_stats s, meta, unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
     WHERE s.lexeme = w.lexeme AND s.df <= $2 * meta.n
+), c AS (
+    SELECT p.page_id, p.chunk_id, q.lexeme, q.qw,
+           q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / greatest(meta.avg_len, 1))) AS s
+    FROM q JOIN postings p ON p.lexeme = q.lexeme, meta
+), best AS (
+    SELECT page_id FROM (SELECT page_id, lexeme, max(qw * s) AS s FROM c GROUP BY page_id, lexeme) t
+    GROUP BY page_id ORDER BY sum(s) DESC, page_id LIMIT $3
 )
-SELECT p.chunk_id, sum(q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / greatest(meta.avg_len, 1)))) AS score
-FROM q JOIN postings p ON p.lexeme = q.lexeme, meta
-GROUP BY p.chunk_id
-ORDER BY score DESC, p.chunk_id
-LIMIT $3`, terms, commonDF, candidates, weights)
+SELECT 0::bigint, lexeme, idf FROM q
+UNION ALL
+SELECT c.chunk_id, c.lexeme, c.s FROM c JOIN best USING (page_id)`, terms, commonDF, candidates, weights)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}
 	defer rows.Close()
-	var out []ranked
+	ev := &evidence{idf: map[string]float64{}}
 	for rows.Next() {
-		var r ranked
-		if err := rows.Scan(&r.id, &r.score); err != nil {
-			return nil, err
+		var r termRow
+		if err := rows.Scan(&r.chunk, &r.lexeme, &r.s); err != nil {
+			return nil, fmt.Errorf("lexical search: %w", err)
 		}
-		out = append(out, r)
+		if r.chunk == 0 {
+			ev.idf[r.lexeme] = r.s
+			continue
+		}
+		ev.rows = append(ev.rows, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lexical search: %w", err)
+	}
+	return ev, nil
 }
 
 func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
@@ -260,58 +366,136 @@ func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
 	return out, rows.Err()
 }
 
-// pages loads the fused chunks and keeps the best k pages, each with its matching chunks.
-func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]Hit, error) {
-	if len(fused) == 0 {
-		return nil, nil
+// pageEvidence gathers one candidate page's evidence.
+type pageEvidence struct {
+	info     chunkInfo
+	termBest map[string]float64 // lexeme -> its best BM25 contribution on the page
+	chunks   map[int64]*chunkEvidence
+	lex, vec float64
+	coverage float64
+}
+
+type chunkEvidence struct {
+	terms    map[string]float64
+	lex, vec float64
+}
+
+// pages scores the candidate pages and keeps the best k, each with its matching chunks.
+func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evidence, vec []ranked, k int) ([]Hit, error) {
+	ids := make([]int64, 0, len(ev.rows)+len(ev.ranked)+len(vec))
+	for _, r := range ev.rows {
+		ids = append(ids, r.chunk)
 	}
-	ids := make([]int64, 0, len(fused))
-	for id := range fused {
-		ids = append(ids, id)
+	for _, r := range ev.ranked {
+		ids = append(ids, r.id)
+	}
+	for _, r := range vec {
+		ids = append(ids, r.id)
+	}
+	if len(ids) == 0 {
+		return nil, nil
 	}
 	byID, err := ix.chunkInfo(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	all := make([]*scored, 0, len(byID))
-	for id := range byID {
-		all = append(all, fused[id])
-	}
-	sort.Slice(all, func(i, j int) bool {
-		a, b := all[i], all[j]
-		if a.fused != b.fused {
-			return a.fused > b.fused
-		}
-		ra, rb := byID[a.id], byID[b.id]
-		if ra.url != rb.url {
-			return ra.url < rb.url
-		}
-		return ra.ord < rb.ord
-	})
-	var hits []Hit
-	at := map[string]int{}
-	for _, s := range all {
-		r, ok := byID[s.id]
+	pages := map[string]*pageEvidence{}
+	chunkOf := func(id int64) (*pageEvidence, *chunkEvidence) {
+		ci, ok := byID[id]
 		if !ok {
-			continue
+			return nil, nil // its page was retired since
 		}
-		if i, seen := at[r.url]; seen {
-			hits[i].Chunks = append(hits[i].Chunks, ChunkHit{ID: s.id, Headings: r.heads, Score: s.fused})
-			continue
+		p := pages[ci.url]
+		if p == nil {
+			p = &pageEvidence{info: ci, termBest: map[string]float64{}, chunks: map[int64]*chunkEvidence{}}
+			pages[ci.url] = p
 		}
-		at[r.url] = len(hits)
-		hits = append(hits, Hit{URL: r.url, Title: r.title, Lang: r.lang, Headings: r.heads,
-			ChunkID: s.id, Score: s.fused, ChunkScore: s.fused, Lexical: s.lexical, Vector: s.vector, Alternates: r.alternates})
+		c := p.chunks[id]
+		if c == nil {
+			c = &chunkEvidence{terms: map[string]float64{}}
+			p.chunks[id] = c
+		}
+		return p, c
 	}
-	for i := range hits {
-		w := pageDecay
-		for _, c := range hits[i].Chunks {
-			hits[i].Score += w * c.Score
-			w *= pageDecay
+	for _, r := range ev.rows {
+		p, c := chunkOf(r.chunk)
+		if p == nil {
+			continue
 		}
+		c.terms[r.lexeme] = r.s
+		p.termBest[r.lexeme] = max(p.termBest[r.lexeme], r.s)
+	}
+	for _, r := range ev.ranked {
+		if p, c := chunkOf(r.id); p != nil {
+			c.lex = r.score
+			p.lex = max(p.lex, r.score)
+		}
+	}
+	// The vector side's cosines, scaled between the weakest and the strongest candidate: what
+	// counts is how much closer a chunk is than the rest, whatever the embedder's typical range.
+	lo, hi := 1.0, -1.0
+	for _, r := range vec {
+		lo, hi = min(lo, r.score), max(hi, r.score)
+	}
+	for _, r := range vec {
+		p, c := chunkOf(r.id)
+		if p == nil {
+			continue
+		}
+		c.vec = r.score
+		p.vec = max(p.vec, r.score)
+	}
+	scaleVec := func(v float64) float64 {
+		if v == 0 || hi-lo < 1e-9 {
+			return 0
+		}
+		return (v - lo) / (hi - lo)
+	}
+	if ev.rows != nil || ev.idf != nil {
+		for _, p := range pages {
+			p.score(units, v, ev.idf)
+		}
+	}
+	maxLex, maxChunk := 0.0, 0.0
+	for _, p := range pages {
+		maxLex = max(maxLex, p.lex)
+		for _, c := range p.chunks {
+			maxChunk = max(maxChunk, c.lex)
+		}
+	}
+	scale := func(v, m float64) float64 {
+		if m <= 0 {
+			return 0
+		}
+		return v / m
+	}
+	hits := make([]Hit, 0, len(pages))
+	for _, p := range pages {
+		h := Hit{URL: p.info.url, Title: p.info.title, Lang: p.info.lang, Alternates: p.info.alternates,
+			Lexical: p.lex, Vector: p.vec, Coverage: p.coverage,
+			Score: scale(p.lex, maxLex) + ix.vectorWeight*scaleVec(p.vec)}
+		var cs []ChunkHit
+		for id, c := range p.chunks {
+			cs = append(cs, ChunkHit{ID: id, Headings: byID[id].heads,
+				Score: scale(c.lex, maxChunk) + ix.vectorWeight*scaleVec(c.vec)})
+		}
+		sort.Slice(cs, func(i, j int) bool {
+			if cs[i].Score != cs[j].Score {
+				return cs[i].Score > cs[j].Score
+			}
+			return byID[cs[i].ID].ord < byID[cs[j].ID].ord
+		})
+		h.ChunkID, h.Headings, h.ChunkScore = cs[0].ID, cs[0].Headings, cs[0].Score
+		h.Chunks = cs[1:]
+		hits = append(hits, h)
 	}
 	byScore := func(hits []Hit) {
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score+1e-12 })
+		sort.SliceStable(hits, func(i, j int) bool {
+			if d := hits[i].Score - hits[j].Score; d > 1e-12 || d < -1e-12 {
+				return d > 0
+			}
+			return hits[i].URL < hits[j].URL
+		})
 	}
 	byScore(hits)
 	hits = mergeTranslations(hits)
@@ -322,6 +506,95 @@ func (ix *Index) pages(ctx context.Context, fused map[int64]*scored, k int) ([]H
 	return hits, ix.loadTexts(ctx, hits)
 }
 
+// score turns a page's rows into its evidence: each unit of the question counts once, by the
+// best of its ways' best occurrence on the page, plus titleWeight for a word in the page's
+// title. A phrase counts only where all its words are, as their mean. coverage is the share of
+// the question's units, weighted by their IDF, that the page holds at all: a page that holds the
+// rare words of a question is about it.
+func (p *pageEvidence) score(units []unit, v *vocabulary, idf map[string]float64) {
+	title := map[string]bool{}
+	for _, t := range titleTerms(p.info.title, p.info.docTitle, p.info.lang) {
+		title[t] = true
+	}
+	inTitle := func(t string) float64 {
+		if title[t] {
+			return v.titleIDF(t)
+		}
+		return 0
+	}
+	// Per unit: its best evidence anywhere on the page, in the title, and in each chunk.
+	onPage := make([]float64, len(units))
+	inHead := make([]float64, len(units))
+	perChunk := map[*chunkEvidence][]float64{}
+	var have, want float64
+	for i, u := range units {
+		top := 0.0
+		for _, al := range u.alts {
+			top = max(top, al.weight*phrase(al.terms, func(t string) float64 { return idf[t] }))
+			onPage[i] = max(onPage[i], al.weight*phrase(al.terms, func(t string) float64 { return p.termBest[t] }))
+			inHead[i] = max(inHead[i], al.weight*phrase(al.terms, inTitle))
+		}
+		want += top
+		if onPage[i] > 0 || inHead[i] > 0 {
+			have += top
+		}
+		for _, c := range p.chunks {
+			cb := 0.0
+			for _, al := range u.alts {
+				cb = max(cb, al.weight*phrase(al.terms, func(t string) float64 { return c.terms[t] }))
+			}
+			c.lex += cb
+			if perChunk[c] == nil {
+				perChunk[c] = make([]float64, len(units))
+			}
+			perChunk[c][i] = cb
+		}
+	}
+	// The page's evidence is its best chunk's, plus a bounded share of what the rest of the page
+	// adds for units that chunk lacks, plus the title: a page cannot win by the number of its
+	// sections (or a hub page by the number of services it lists), but a service page whose
+	// fees and documents stand in different sections still counts both.
+	var best *chunkEvidence
+	for _, c := range p.chunks {
+		if best == nil || c.lex > best.lex {
+			best = c
+		}
+	}
+	for i := range units {
+		in := 0.0
+		if best != nil {
+			in = perChunk[best][i]
+		}
+		p.lex += in + elsewhereWeight*(onPage[i]-in) + titleWeight*inHead[i]
+	}
+	if want > 0 {
+		p.coverage = have / want
+	}
+}
+
+func dedupe(ts []string) []string {
+	out := ts[:0:0]
+	for _, t := range ts {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// phrase is the evidence for all of terms: their mean, or 0 when one is missing.
+func phrase(terms []string, of func(string) float64) float64 {
+	sum := 0.0
+	for _, t := range terms {
+		e := of(t)
+		if e <= 0 {
+			return 0
+		}
+		sum += e
+	}
+	return sum / float64(len(terms))
+}
+
 // chunkInfo returns what search shows of the chunks ids of active pages, from the cache where
 // it can.
 func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInfo, error) {
@@ -329,7 +602,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	if len(missing) == 0 {
 		return found, nil
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.lang, p.alternates
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, missing)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
@@ -339,7 +612,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
-		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.lang, &ci.alternates); err != nil {
+		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
 			return nil, fmt.Errorf("load hits: %w", err)
 		}
 		loaded[id] = ci

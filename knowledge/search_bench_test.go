@@ -31,7 +31,7 @@ func BenchmarkSearchParts(b *testing.B) {
 	b.Run("lexical", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			if _, err := ix.lexical(ctx, &as[i%len(as)]); err != nil {
+			if _, err := ix.lexical(ctx, &as[i%len(as)], as[i%len(as)].units); err != nil {
 				b.Fatal(err)
 			}
 			i++

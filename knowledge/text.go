@@ -82,7 +82,8 @@ func isNumber(w string) bool {
 
 // lexemes turns text into the terms of the lexical index: folded, stemmed, stopwords dropped.
 func lexemes(text, lang string) []string {
-	ws := Words(Fold(text))
+	f := Fold(text)
+	ws := append(Words(f), compoundForms(f)...)
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		if stopwords[w] {

@@ -1,0 +1,194 @@
+package knowledge
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// German writes one concept as one word (Jahresjagdschein, Urnenwahlgrab, Zweitwohnungsteuer)
+// where a citizen may write another (Jagdschein, Urnengrab, Zweitwohnungssteuer, "Austritt aus
+// der Kirche"). Two things make the parts meet, and neither depends on a site:
+//
+//   - At index time, hyphens: "Hunde-Steuer" also yields "hundesteuer", and a list that leaves
+//     out a shared head ("Geburts-, Ehe- und Sterbeurkunden", "An- und Abmeldung") yields the
+//     words it stands for ("geburtsurkunden", "anmeldung").
+//   - At question time, the corpus's own vocabulary splits a compound into its parts (a word is
+//     a part only if the pages use it on its own), and a compound meets the corpus's compounds
+//     of the same head: German compounds are right-headed, so a Jahresjagdschein is a
+//     Jagdschein, while a Hundesteuer is no Hund.
+
+// reTruncated finds lists of words that leave their head to the last word of the list.
+var reTruncated = regexp.MustCompile(`((?:\pL+-\s*(?:,\s*|\s+))+)(?:und|oder|bzw\.?|sowie|&)\s+(\pL+)`)
+
+// reHyphenated finds words joined by a hyphen.
+var reHyphenated = regexp.MustCompile(`\pL+(?:-\pL+)+`)
+
+// compoundForms returns the words that hyphens in folded text stand for.
+func compoundForms(folded string) []string {
+	if !strings.Contains(folded, "-") {
+		return nil
+	}
+	var out []string
+	for _, m := range reHyphenated.FindAllString(folded, -1) {
+		out = append(out, strings.ReplaceAll(m, "-", ""))
+	}
+	for _, m := range reTruncated.FindAllStringSubmatch(folded, -1) {
+		last := []rune(m[2])
+		for _, mod := range strings.FieldsFunc(m[1], func(r rune) bool { return r == '-' || r == ',' || r == ' ' }) {
+			// Where the last word's head begins is not known without a vocabulary: every split
+			// that leaves a modifier of three letters and a head of four is tried. The words
+			// that do not exist are never asked for, so they cost only a little index space.
+			for i := 3; i+4 <= len(last); i++ {
+				out = append(out, mod+string(last[i:]))
+			}
+		}
+	}
+	return out
+}
+
+// linking are the elements German puts between a compound's parts (Geburt-s-urkunde,
+// Hund-e-steuer, Urne-n-grab, Jahr-es-jagdschein), longest first.
+var linking = []string{"ens", "es", "en", "er", "ns", "s", "n", "e"}
+
+// minPart is the shortest part a compound is split into (Amt, Ehe).
+const minPart = 3
+
+// compounds splits lexemes into parts against a vocabulary and finds the vocabulary's compounds
+// of a head.
+type compounds struct {
+	known  func(string) bool
+	parts  map[string][]string // compound lexeme -> its parts, head last
+	byHead map[string][]string // head -> the vocabulary's compounds ending in it
+}
+
+func newCompounds(vocab map[string]int) *compounds {
+	c := &compounds{known: func(w string) bool { _, ok := vocab[w]; return ok },
+		parts: map[string][]string{}, byHead: map[string][]string{}}
+	for w := range vocab {
+		if ps := c.split(w); len(ps) > 1 {
+			c.parts[w] = ps
+			c.byHead[ps[len(ps)-1]] = append(c.byHead[ps[len(ps)-1]], w)
+		}
+	}
+	for _, ws := range c.byHead {
+		slices.Sort(ws)
+	}
+	return c
+}
+
+// split returns w's parts, head last, or w alone. The longest head the vocabulary knows wins,
+// then each side is split again.
+func (c *compounds) split(w string) []string {
+	r := []rune(w)
+	if len(r) < 2*minPart {
+		return []string{w}
+	}
+	for i := minPart; i+minPart <= len(r); i++ {
+		head := string(r[i:])
+		if !c.known(head) {
+			continue
+		}
+		mod := c.modifier(string(r[:i]))
+		if mod == nil {
+			continue
+		}
+		return append(mod, c.split(head)...)
+	}
+	return []string{w}
+}
+
+// modifier returns the parts of a compound's front, with or without its linking element.
+func (c *compounds) modifier(m string) []string {
+	try := func(m string) []string {
+		if len([]rune(m)) < minPart || stopwords[m] {
+			return nil
+		}
+		if c.known(m) {
+			return []string{m}
+		}
+		if ps := c.split(m); len(ps) > 1 {
+			return ps
+		}
+		return nil
+	}
+	if ps := try(m); ps != nil {
+		return ps
+	}
+	for _, l := range linking {
+		if rest, ok := strings.CutSuffix(m, l); ok {
+			if ps := try(rest); ps != nil {
+				return ps
+			}
+		}
+	}
+	return nil
+}
+
+// variant is a way the pages write a question's word.
+type variant struct {
+	terms  []string // one lexeme, or the parts that must all be there
+	weight float64
+}
+
+// variantWeight: a compound of the same head with the same parts counts fully (a linking
+// element more or less), one more or less specific nearly so, the bare parts less.
+const (
+	sameParts     = 1.0
+	relatedParts  = 0.8
+	splitParts    = 0.7
+	maxVariations = 8
+)
+
+// variants returns how the corpus writes the question word w (a lexeme), beside w itself.
+// others are the question's other lexemes: a more specific compound counts only when its extra
+// parts are among them ("Austritt aus der Kirche" ~ Kirchenaustritt) or w is itself a compound
+// (Jagdschein ~ Jahresjagdschein), since a single word's compounds are many other things
+// (Ausweis ~ Bibliotheksausweis).
+func (c *compounds) variants(w string, others map[string]bool) []variant {
+	if c == nil {
+		return nil
+	}
+	ps := c.parts[w]
+	if ps == nil {
+		ps = c.split(w)
+	}
+	head, mods := ps[len(ps)-1], ps[:len(ps)-1]
+	var out []variant
+	for _, l := range c.byHead[head] {
+		if l == w || len(out) >= maxVariations {
+			continue
+		}
+		lm := c.parts[l][:len(c.parts[l])-1]
+		switch {
+		case slices.Equal(lm, mods):
+			out = append(out, variant{[]string{l}, sameParts})
+		case subset(mods, lm) && (len(mods) > 0 || allIn(lm, others)):
+			out = append(out, variant{[]string{l}, relatedParts})
+		case len(lm) > 0 && subset(lm, mods) && !c.known(w):
+			out = append(out, variant{[]string{l}, relatedParts})
+		}
+	}
+	if len(ps) > 1 && !c.known(w) {
+		out = append(out, variant{ps, splitParts})
+	}
+	return out
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func allIn(a []string, set map[string]bool) bool {
+	for _, x := range a {
+		if !set[x] {
+			return false
+		}
+	}
+	return true
+}

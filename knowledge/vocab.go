@@ -1,0 +1,138 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// vocabulary is what ranking knows of the whole corpus beyond the postings: how many page titles
+// hold each lexeme. A title is a field of its own with its own IDF: "anmelden" stands in many
+// titles (Wohnsitz, Gewerbe, Eheschließung anmelden) and says little there, "Reisepass" in two
+// and says what the page is about, although the word is common in the pages' text, where every
+// list of documents names it.
+type vocabulary struct {
+	titleDF map[string]int
+	pages   int
+	// compounds splits the question's words against the lexemes the pages use.
+	compounds *compounds
+	loaded    time.Time
+}
+
+// withVariants returns the question's units with the ways the corpus writes its words as
+// compounds (see compound.go) added to each word's unit.
+func (v *vocabulary) withVariants(a *Analysis) []unit {
+	if v == nil || v.compounds == nil {
+		return a.units
+	}
+	others := map[string]bool{}
+	for _, t := range a.stems {
+		others[t] = true
+	}
+	units := slices.Clone(a.units)
+	for i, t := range a.stems {
+		vs := v.compounds.variants(t, others)
+		if len(vs) == 0 {
+			continue
+		}
+		u := unit{alts: slices.Clone(units[i].alts)}
+		for _, x := range vs {
+			u.add(x.terms, x.weight)
+		}
+		units[i] = u
+	}
+	return units
+}
+
+// titleIDF is the IDF of lexeme t in the titles (BM25's form, never negative).
+func (v *vocabulary) titleIDF(t string) float64 {
+	if v == nil {
+		return 0
+	}
+	df := float64(v.titleDF[t])
+	return math.Log(1 + (float64(v.pages)-df+0.5)/(df+0.5))
+}
+
+// vocabTTL: a serve process notices an ingest by another process within this time.
+const vocabTTL = time.Minute
+
+type vocabHolder struct {
+	mu sync.Mutex
+	v  *vocabulary
+}
+
+// vocabulary returns the corpus vocabulary, loading it when it is missing or older than vocabTTL.
+func (ix *Index) vocabulary(ctx context.Context) (*vocabulary, error) {
+	ix.vocab.mu.Lock()
+	defer ix.vocab.mu.Unlock()
+	if v := ix.vocab.v; v != nil && time.Since(v.loaded) < vocabTTL {
+		return v, nil
+	}
+	v, err := ix.loadVocabulary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix.vocab.v = v
+	return v, nil
+}
+
+// forgetVocabulary makes the next search load the vocabulary again (after an ingest).
+func (ix *Index) forgetVocabulary() {
+	ix.vocab.mu.Lock()
+	ix.vocab.v = nil
+	ix.vocab.mu.Unlock()
+}
+
+func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
+	rows, err := ix.pool.Query(ctx, "SELECT title, doc_title, lang FROM pages WHERE active")
+	if err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	defer rows.Close()
+	v := &vocabulary{titleDF: map[string]int{}, loaded: time.Now()}
+	for rows.Next() {
+		var title, docTitle, lang string
+		if err := rows.Scan(&title, &docTitle, &lang); err != nil {
+			return nil, fmt.Errorf("load vocabulary: %w", err)
+		}
+		v.pages++
+		seen := map[string]bool{}
+		for _, t := range titleTerms(title, docTitle, lang) {
+			if !seen[t] {
+				seen[t] = true
+				v.titleDF[t]++
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	rows, err = ix.pool.Query(ctx, "SELECT lexeme, df FROM lexeme_stats")
+	if err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	defer rows.Close()
+	df := map[string]int{}
+	for rows.Next() {
+		var l string
+		var n int
+		if err := rows.Scan(&l, &n); err != nil {
+			return nil, fmt.Errorf("load vocabulary: %w", err)
+		}
+		df[l] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	v.compounds = newCompounds(df)
+	return v, nil
+}
+
+// titleTerms are the lexemes of a page's title field: its title and its document title (which
+// often adds the town's or office's name), as a question's words are matched against them.
+func titleTerms(title, docTitle, lang string) []string {
+	return lexemes(title+"\n"+docTitle, stemLang(lang))
+}
