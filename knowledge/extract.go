@@ -42,13 +42,6 @@ type Chunk struct {
 // errNoContent marks a page with no main text left after boilerplate is removed.
 var errNoContent = errors.New("no main content")
 
-// boilerplate is what the sample site (and most city sites) repeat on every page around the
-// content: none of it may reach the index. Buttons go too: accordions' buttons, which are
-// headings, were made <summary> before (openDisclosures).
-const boilerplate = `script, style, noscript, template, iframe, svg, nav, header, footer, aside, form, button,
-	[role=navigation], [role=banner], [role=contentinfo], [role=search], [aria-hidden=true], [hidden],
-	.cookie-banner, .cookie, #cookie-banner, .breadcrumb, .breadcrumbs, .skip-link, .skiplink, .sr-only-focusable`
-
 // Extract parses an HTML document fetched from pageURL. contentType is the HTTP header (may be
 // empty) and is only a hint for the charset.
 func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
@@ -86,12 +79,8 @@ func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
 
 	root := mainContent(doc)
 	openDisclosures(root)
-	root.Find(boilerplate).Remove()
-	h1 := clean(root.Find("h1").First().Text())
-	p.Title = h1
-	if p.Title == "" {
-		p.Title = siteTitle(doc.Find("title").First().Text())
-	}
+	removeBoilerplate(root)
+	p.Title = pageTitle(doc, root, pageURL.Hostname())
 	if p.Title == "" {
 		p.Title = p.URL
 	}
@@ -117,15 +106,6 @@ func decodeHTML(raw []byte, contentType string) (io.Reader, error) {
 	return enc.NewDecoder().Reader(bytes.NewReader(raw)), nil
 }
 
-func mainContent(doc *goquery.Document) *goquery.Selection {
-	for _, sel := range []string{"main", "[role=main]", "article", "#content", "#inhalt", ".content"} {
-		if s := doc.Find(sel).First(); s.Length() > 0 {
-			return s
-		}
-	}
-	return doc.Find("body")
-}
-
 func pageModified(doc *goquery.Document) time.Time {
 	for _, sel := range []string{`meta[name="dcterms.modified"]`, `meta[name="DC.date.modified"]`,
 		`meta[property="article:modified_time"]`, `meta[name="last-modified"]`} {
@@ -138,17 +118,6 @@ func pageModified(doc *goquery.Document) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// siteTitle drops the site name that <title> usually carries ("Wohngeld | Stadt Musterstadt").
-func siteTitle(t string) string {
-	t = clean(t)
-	for _, sep := range []string{" | ", " – ", " - "} {
-		if i := strings.LastIndex(t, sep); i > 0 {
-			return strings.TrimSpace(t[:i])
-		}
-	}
-	return t
 }
 
 func resolve(base *url.URL, href string) string {

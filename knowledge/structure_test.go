@@ -291,6 +291,98 @@ func TestExtractHeadingsWrittenAsSomethingElse(t *testing.T) {
 	}
 }
 
+func TestSiteTitle(t *testing.T) {
+	for _, c := range []struct{ title, host, want string }{
+		{"Hundesteuer - Stadt Auenstadt", "www.auenstadt.example", "Hundesteuer"},
+		{"Hundesteuer – Stadt Auenstadt", "www.example.org", "Hundesteuer"},
+		{"Hundesteuer | Auenstadt", "www.auenstadt.example", "Hundesteuer"},
+		{"Auenstadt | Hundesteuer", "www.auenstadt.example", "Hundesteuer"},
+		{"Stadt Auenstadt: Hundesteuer", "www.example.org", "Hundesteuer"},
+		{"Gemeinde Birkenfeld :: Wohngeld beantragen", "www.birkenfeld.example", "Wohngeld beantragen"},
+		{"Landratsamt Eichenkreis - Kfz-Zulassung - Bürgerservice", "www.lra-eichenkreis.example", "Kfz-Zulassung"},
+		{"Ein- und Ausreise - Hinweise | Stadt Auenstadt", "www.auenstadt.example", "Ein- und Ausreise - Hinweise"},
+		{"Hundesteuer: Anmeldung und Abmeldung", "www.example.org", "Hundesteuer: Anmeldung und Abmeldung"},
+		{"Hundesteuer | Eichenau", "www.example.org", "Hundesteuer"}, // no part names the site: the last one is taken for it
+		{"Rathaus | Stadt Auenstadt", "www.auenstadt.example", "Stadt Auenstadt"},
+		{"Wohngeld", "www.auenstadt.example", "Wohngeld"},
+	} {
+		if got := siteTitle(c.title, c.host); got != c.want {
+			t.Errorf("siteTitle(%q, %q) = %q, want %q", c.title, c.host, got, c.want)
+		}
+	}
+}
+
+func TestExtractPageTitle(t *testing.T) {
+	for _, c := range []struct{ name, page, want, root string }{
+		{"h1 in the content", `<title>Start | Stadt Auenstadt</title><main><h1>Hundesteuer</h1><p>96 Euro im Jahr.</p></main>`,
+			"Hundesteuer", "Hundesteuer"},
+		{"no h1: the title without the site name", `<title>Hundesteuer - Stadt Auenstadt</title><main><p>96 Euro im Jahr.</p></main>`,
+			"Hundesteuer", "Hundesteuer"},
+		{"generic h1: the specific title", `<title>Hundesteuer | Stadt Auenstadt</title><main><h1>Leistungsbeschreibung</h1><p>96 Euro im Jahr.</p></main>`,
+			"Hundesteuer", "Hundesteuer"},
+		{"generic h1 and a generic title: the h1", `<title>Service | Stadt Auenstadt</title><main><h1>Bürgerservice</h1><p>96 Euro im Jahr.</p></main>`,
+			"Bürgerservice", "Bürgerservice"},
+		{"h1 outside the content", `<title>x</title><div class="page-title"><h1>Wohngeld</h1></div><main><p>Wohngeld ist ein Zuschuss zur Miete.</p></main>`,
+			"Wohngeld", "Wohngeld"},
+		{"the site's name in an h1 of the header is not the page's", `<title>Wohngeld | Stadt Auenstadt</title><header><h1>Stadt Auenstadt</h1></header>
+			<div class="logo"><h1>Auenstadt</h1></div><main><p>Wohngeld ist ein Zuschuss zur Miete.</p></main>`,
+			"Wohngeld", "Wohngeld"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := extractHTML(t, `<html><head>`+c.page[:strings.Index(c.page, "</title>")+8]+`</head><body>`+c.page[strings.Index(c.page, "</title>")+8:]+`</body></html>`)
+			if p.Title != c.want || p.Chunks[0].Headings[0] != c.root {
+				t.Errorf("title %q, sections %v; want title %q under %q", p.Title, paths(p), c.want, c.root)
+			}
+		})
+	}
+}
+
+func TestExtractMainContentWithoutMain(t *testing.T) {
+	chrome := func(content string) string {
+		return `<html><head><title>Wohngeld | Stadt Auenstadt</title></head><body>
+		<div class="cookie-notice"><p>Diese Seite verwendet Cookies für die Statistik.</p><a href="#">OK</a></div>
+		<div id="header"><a href="/"><img src="logo.png" alt="Auenstadt"></a><div class="nav-main"><a href="/a">Rathaus</a> <a href="/b">Leben</a></div></div>
+		<div class="breadcrumb">Sie sind hier: <a href="/">Start</a> › <a href="/bs">Bürgerservice</a> › Wohngeld</div>` + content + `
+		<div class="footer"><p>Stadt Auenstadt · Marktplatz 1 · 54321 Auenstadt</p><a href="/impressum">Impressum</a></div></body></html>`
+	}
+	article := `<h1>Wohngeld</h1><p>Wohngeld ist ein Zuschuss zur Miete für Haushalte mit geringem Einkommen.</p>
+		<h2>Unterlagen</h2><ul><li>Mietvertrag</li><li>Einkommensnachweise der letzten zwölf Monate</li></ul>
+		<div class="social-share">Teilen auf <a href="#">Facebook</a></div><p class="print-link"><a href="#">Seite drucken</a></p>`
+	sidebar := `<h3>Das könnte Sie interessieren</h3><ul><li><a href="/x">Kinderzuschlag</a></li><li><a href="/y">Lastenzuschuss</a></li></ul>
+		<p>Haben Sie Fragen? Rufen Sie uns an.</p>`
+	for _, c := range []struct{ name, page string }{
+		{"grid column beside a sidebar", chrome(`<div class="container"><div class="row"><div class="col-md-3">` + sidebar +
+			`</div><div class="col-md-9">` + article + `</div></div></div>`)},
+		{"div#content with a sidebar div", chrome(`<div id="content" class="has-sidebar"><div class="sidebar-right">` + sidebar + `</div>` + article + `</div>`)},
+		{"div.content", chrome(`<div class="wrapper"><div class="content">` + article + `</div></div>`)},
+		{"#inhalt", chrome(`<div id="inhalt">` + article + `</div>`)},
+		{"role=main", chrome(`<div role="main">` + article + `</div>`)},
+		{"no container at all", chrome(article)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Extract([]byte(c.page), mustURL(t, "https://www.auenstadt.example/wohngeld"), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := allText(p)
+			for _, want := range []string{"Zuschuss zur Miete für Haushalte", "- Einkommensnachweise der letzten zwölf Monate"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("content %q missing:\n%s", want, text)
+				}
+			}
+			for _, junk := range []string{"Cookies", "Sie sind hier", "Marktplatz 1", "Impressum", "Rathaus", "Facebook", "drucken",
+				"Kinderzuschlag", "Rufen Sie uns an"} {
+				if strings.Contains(text, junk) {
+					t.Errorf("boilerplate %q reached the chunks:\n%s", junk, text)
+				}
+			}
+			if p.Title != "Wohngeld" {
+				t.Errorf("title %q", p.Title)
+			}
+		})
+	}
+}
+
 func TestExtractReadsARepeatedBoxOnce(t *testing.T) {
 	box := `<div class="kontakt"><p><strong>Ordnungsamt Auenstadt</strong><br>Marktplatz 4, 54321 Auenstadt<br>Telefon: 0987 654-300<br>E-Mail: ordnungsamt@auenstadt.example</p></div>`
 	p := extractHTML(t, `<html><body><main><h1>Veranstaltungen</h1>
