@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -194,6 +195,38 @@ func TestSelectPassagesFindsNumberInRange(t *testing.T) {
 		pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q, "de")}
 		if got := selectPassages(us, pq, 60); !strings.Contains(got, "1953 bis 1970") {
 			t.Errorf("%q: quote for a citizen born 1968:\n%s", q, got)
+		}
+	}
+}
+
+// A row quoted from a table carries the labels of its group, row and column, as extraction
+// wrote them: the quote answers on its own.
+func TestSelectPassagesQuotesTableRowsWithTheirLabels(t *testing.T) {
+	p, err := knowledge.Extract([]byte(`<html><body><main><h1>Hallenbad Eichenau</h1><h2>Eintritt</h2>
+		<table><tr><th>Tarif</th><th>Preis</th></tr>
+		<tr><td colspan="2">Einzelkarte</td></tr><tr><td>Erwachsene</td><td>4,50 Euro</td></tr><tr><td>Kinder</td><td>2,50 Euro</td></tr>
+		<tr><td colspan="2">10er-Karte</td></tr><tr><td>Erwachsene</td><td>36,00 Euro</td></tr><tr><td>Kinder</td><td>20,00 Euro</td></tr>
+		</table><h2>Saunatarife</h2>
+		<table><tr><td></td><th>2 Stunden</th><th>Tageskarte</th></tr>
+		<tr><th>Erwachsene</th><td>12,00 Euro</td><td>18,00 Euro</td></tr></table>
+		<h2>Anfahrt</h2><p>Mit dem Bus bis zur Haltestelle Seeweg.</p></main></body></html>`),
+		&url.URL{Scheme: "https", Host: "www.eichenau.example", Path: "/hallenbad"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []knowledge.ChunkHit
+	for _, c := range p.Chunks {
+		chunks = append(chunks, knowledge.ChunkHit{Headings: c.Headings, Text: c.Text})
+	}
+	us := units(chunks, "de")
+	for _, c := range []struct{ q, want string }{
+		{"Was kostet die 10er-Karte für Kinder?", "10er-Karte – Kinder: 20,00 Euro"},
+		{"Was kostet die Sauna-Tageskarte?", "Erwachsene – 2 Stunden: 12,00 Euro; Tageskarte: 18,00 Euro"},
+	} {
+		pq := passageQuery{own: knowledge.Lexemes(c.q, "de"), topic: knowledge.Lexemes(p.Title, "de"), asks: newAspects().of(c.q, "de")}
+		got := selectPassages(append([]unit(nil), us...), pq, 40)
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%q: quote\n%s\nlacks the labelled row %q", c.q, got, c.want)
 		}
 	}
 }

@@ -8,7 +8,9 @@ const maxChunkChars = 1500
 
 // chunk groups blocks into sections along the heading structure. Each chunk carries its heading
 // path, starting with the page title; a section longer than maxChunkChars is split between blocks
-// (and a single huge block between lines), never inside a list item or table row.
+// (and a single huge block between lines, its lead repeated in each part), never inside a list
+// item or table row. A section's end block (an accordion panel's end) returns to the section
+// around it.
 func chunk(title string, bs []block) []Chunk {
 	var out []Chunk
 	path := []string{title}
@@ -29,12 +31,32 @@ func chunk(title string, bs []block) []Chunk {
 		size += len(t) + 1
 	}
 	for _, b := range bs {
+		if b.end {
+			emit()
+			for len(levels) > 1 && levels[len(levels)-1] >= b.level {
+				path, levels = path[:len(path)-1], levels[:len(levels)-1]
+			}
+			continue
+		}
 		if b.level == 0 {
 			if len(b.text) <= maxChunkChars {
 				add(b.text)
 				continue
 			}
-			for _, line := range strings.Split(b.text, "\n") {
+			lead, leadLines := b.lead, 0
+			if lead != "" {
+				leadLines = strings.Count(lead, "\n") + 1
+			}
+			if len(lead) > maxChunkChars/3 {
+				lead = ""
+			}
+			for i, line := range strings.Split(b.text, "\n") {
+				if size > 0 && size+len(line) > maxChunkChars {
+					emit()
+					if lead != "" && i >= leadLines {
+						add(lead)
+					}
+				}
 				add(line)
 			}
 			continue

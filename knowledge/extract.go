@@ -45,12 +45,6 @@ type Chunk struct {
 // errNoContent marks a page with no main text left after boilerplate is removed.
 var errNoContent = errors.New("no main content")
 
-// boilerplate is what the sample site (and most city sites) repeat on every page around the
-// content: none of it may reach the index.
-const boilerplate = `script, style, noscript, template, iframe, svg, nav, header, footer, aside, form, button,
-	[role=navigation], [role=banner], [role=contentinfo], [role=search], [aria-hidden=true], [hidden],
-	.cookie-banner, .cookie, #cookie-banner, .breadcrumb, .breadcrumbs, .skip-link, .skiplink, .sr-only-focusable`
-
 // Extract parses an HTML document fetched from pageURL. contentType is the HTTP header (may be
 // empty) and is only a hint for the charset.
 func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
@@ -88,12 +82,9 @@ func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
 	})
 
 	root := mainContent(doc)
-	root.Find(boilerplate).Remove()
-	h1 := clean(root.Find("h1").First().Text())
-	p.Title = h1
-	if p.Title == "" {
-		p.Title = siteTitle(doc.Find("title").First().Text())
-	}
+	openDisclosures(root)
+	removeBoilerplate(root)
+	p.Title = pageTitle(doc, root, pageURL.Hostname())
 	if p.Title == "" {
 		p.Title = p.URL
 	}
@@ -119,15 +110,6 @@ func decodeHTML(raw []byte, contentType string) (io.Reader, error) {
 	return enc.NewDecoder().Reader(bytes.NewReader(raw)), nil
 }
 
-func mainContent(doc *goquery.Document) *goquery.Selection {
-	for _, sel := range []string{"main", "[role=main]", "article", "#content", "#inhalt", ".content"} {
-		if s := doc.Find(sel).First(); s.Length() > 0 {
-			return s
-		}
-	}
-	return doc.Find("body")
-}
-
 func pageModified(doc *goquery.Document) time.Time {
 	for _, sel := range []string{`meta[name="dcterms.modified"]`, `meta[name="DC.date.modified"]`,
 		`meta[property="article:modified_time"]`, `meta[name="last-modified"]`} {
@@ -140,17 +122,6 @@ func pageModified(doc *goquery.Document) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// siteTitle drops the site name that <title> usually carries ("Wohngeld | Stadt Musterstadt").
-func siteTitle(t string) string {
-	t = clean(t)
-	for _, sep := range []string{" | ", " – ", " - "} {
-		if i := strings.LastIndex(t, sep); i > 0 {
-			return strings.TrimSpace(t[:i])
-		}
-	}
-	return t
 }
 
 func resolve(base *url.URL, href string) string {
@@ -183,73 +154,6 @@ func (p *Page) hash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// block is a unit of main text in document order: a heading or a piece of content.
-type block struct {
-	level int // 1-6 for headings, 0 for content
-	text  string
-}
-
-func blocks(root *goquery.Selection) []block {
-	var out []block
-	var para strings.Builder // loose inline text between blocks
-	flush := func() {
-		if t := clean(para.String()); t != "" {
-			out = append(out, block{text: t})
-		}
-		para.Reset()
-	}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			switch c.Type {
-			case html.TextNode:
-				para.WriteString(c.Data)
-			case html.ElementNode:
-				switch c.Data {
-				case "h1", "h2", "h3", "h4", "h5", "h6":
-					flush()
-					if t := clean(inlineText(c)); t != "" {
-						out = append(out, block{level: int(c.Data[1] - '0'), text: t})
-					}
-				case "p", "address", "blockquote", "pre", "figcaption":
-					flush()
-					if t := cleanLines(inlineText(c)); t != "" {
-						out = append(out, block{text: t})
-					}
-				case "ul", "ol":
-					flush()
-					if t := listText(c, 0); t != "" && !linkList(c) {
-						out = append(out, block{text: t})
-					}
-				case "dl":
-					flush()
-					if t := dlText(c); t != "" {
-						out = append(out, block{text: t})
-					}
-				case "table":
-					flush()
-					if t := tableText(c); t != "" {
-						out = append(out, block{text: t})
-					}
-				case "br":
-					para.WriteString("\n")
-				case "div", "section", "article", "main", "details", "summary", "figure", "fieldset":
-					flush()
-					walk(c)
-					flush()
-				default:
-					walk(c)
-				}
-			}
-		}
-	}
-	for _, n := range root.Nodes {
-		walk(n)
-	}
-	flush()
-	return out
-}
-
 // inlineText is the text of n with <br> as line breaks.
 func inlineText(n *html.Node) string {
 	var b strings.Builder
@@ -265,7 +169,8 @@ func inlineText(n *html.Node) string {
 				b.WriteString("\n" + listText(c, 1))
 			case c.Type == html.ElementNode && c.Data == "table":
 				// broken or quirks-mode pages nest tables in paragraphs
-				b.WriteString("\n" + tableText(c) + "\n")
+				t, _ := tableText(c)
+				b.WriteString("\n" + t + "\n")
 			case c.Type == html.ElementNode && c.Data == "img":
 				// alt text of images is not content here; logos and icons dominate.
 			case c.Type == html.ElementNode:
@@ -318,81 +223,6 @@ func linkList(n *html.Node) bool {
 	}
 	walk(n)
 	return float64(linked) >= 0.8*float64(total)
-}
-
-func dlText(n *html.Node) string {
-	var lines []string
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type != html.ElementNode {
-			continue
-		}
-		t := clean(inlineText(c))
-		switch {
-		case t == "":
-		case c.Data == "dt":
-			lines = append(lines, t+":")
-		case c.Data == "dd" && len(lines) > 0:
-			lines[len(lines)-1] += " " + t
-		default:
-			lines = append(lines, t)
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// tableText writes a table as one line per row, readable on its own: "label: value" for two
-// columns, "header: cell; header: cell" when there is a header row, else cells joined by " | ".
-func tableText(n *html.Node) string {
-	var rows [][]string
-	var header []string
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type != html.ElementNode {
-				continue
-			}
-			if c.Data != "tr" {
-				walk(c)
-				continue
-			}
-			var cells []string
-			allTH := true
-			for td := c.FirstChild; td != nil; td = td.NextSibling {
-				if td.Type == html.ElementNode && (td.Data == "td" || td.Data == "th") {
-					cells = append(cells, clean(inlineText(td)))
-					allTH = allTH && td.Data == "th"
-				}
-			}
-			if len(cells) == 0 {
-				continue
-			}
-			if allTH && header == nil && len(rows) == 0 {
-				header = cells
-				continue
-			}
-			rows = append(rows, cells)
-		}
-	}
-	walk(n)
-	var lines []string
-	if caption := clean(goquery.NewDocumentFromNode(n).Find("caption").First().Text()); caption != "" {
-		lines = append(lines, caption)
-	}
-	for _, r := range rows {
-		switch {
-		case len(r) == 2:
-			lines = append(lines, r[0]+": "+r[1])
-		case len(header) == len(r):
-			parts := make([]string, len(r))
-			for i := range r {
-				parts[i] = header[i] + ": " + r[i]
-			}
-			lines = append(lines, strings.Join(parts, "; "))
-		default:
-			lines = append(lines, strings.Join(r, " | "))
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // clean collapses all white space to single spaces.
