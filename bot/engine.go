@@ -151,21 +151,22 @@ func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *C
 		Composer: "extractive"}
 }
 
-// confidence maps retrieval evidence to 0..1: how strongly the best page matched lexically
-// (BM25, saturating) and by meaning (cosine), and how clearly it leads.
+// confidence maps retrieval evidence to 0..1: how much of the question the best page holds
+// (its coverage: the question's words and concepts, weighted by how rare they are, a German word
+// no page uses counting as missing) and how much closer by meaning its best section is than the
+// vector side's background (lift, full at liftFull). Both are shares, not raw scores, so they
+// mean the same with PostgreSQL or Meilisearch as the lexical side and with any embedder.
 func confidence(hits []knowledge.Hit) float64 {
 	if len(hits) == 0 {
 		return 0
 	}
 	h := hits[0]
-	lex := h.Lexical / (h.Lexical + 8)
-	vec := min(1, h.Vector/0.45)
-	margin := 0.0
-	if len(hits) > 1 && h.Score > 0 {
-		margin = min(1, (h.Score-hits[1].Score)/h.Score*4)
-	}
-	return round2(0.45*lex + 0.4*vec + 0.15*margin)
+	return round2(0.5*h.Coverage + 0.5*min(1, h.Lift/liftFull))
 }
+
+// liftFull is the lift at which the vector side counts as fully confident: the best section
+// closer than the background by 30 % of the distance left.
+const liftFull = 0.3
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
 

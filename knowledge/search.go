@@ -28,6 +28,10 @@ type Hit struct {
 	Vector  float64 `json:"vector"` // best cosine similarity of its chunks; 0 when none was a candidate
 	// Coverage is the share of the question (its units weighted by IDF) the page holds.
 	Coverage float64 `json:"coverage"`
+	// Lift is how much closer by meaning the page's best chunk is than the vector side's
+	// background (its weakest candidate), as a share of the distance that was left: 0 when the
+	// page is no closer than any chunk, whatever the embedder's usual range of cosines.
+	Lift float64 `json:"lift"`
 	// Chunks are the page's other matching chunks, best first, for composing an answer.
 	Chunks []ChunkHit `json:"chunks,omitempty"`
 	// Alternates are the page's versions in other languages, as the page declares them (hreflang).
@@ -102,6 +106,7 @@ type Analysis struct {
 // all be there.
 type unit struct {
 	alts []alt
+	own  bool // one of the citizen's words, not a concept the glossary added
 }
 
 type alt struct {
@@ -147,6 +152,7 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 			u.add([]string{t}, 1)
 		}
 		if len(u.alts) > 0 {
+			u.own = true
 			a.units = append(a.units, u)
 		} else {
 			a.stems = a.stems[:len(a.stems)-1]
@@ -230,7 +236,7 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	if lexErr != nil {
 		return nil, lexErr
 	}
-	return ix.pages(ctx, units, v, ev, vec, k)
+	return ix.pages(ctx, a.Lang, units, v, ev, vec, k)
 }
 
 type ranked struct {
@@ -381,7 +387,7 @@ type chunkEvidence struct {
 }
 
 // pages scores the candidate pages and keeps the best k, each with its matching chunks.
-func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evidence, vec []ranked, k int) ([]Hit, error) {
+func (ix *Index) pages(ctx context.Context, lang string, units []unit, v *vocabulary, ev *evidence, vec []ranked, k int) ([]Hit, error) {
 	ids := make([]int64, 0, len(ev.rows)+len(ev.ranked)+len(vec))
 	for _, r := range ev.rows {
 		ids = append(ids, r.chunk)
@@ -445,15 +451,27 @@ func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evi
 		c.vec = r.score
 		p.vec = max(p.vec, r.score)
 	}
+	lift := func(v float64) float64 {
+		if v <= lo || lo >= 1 {
+			return 0
+		}
+		return (v - lo) / (1 - lo)
+	}
 	scaleVec := func(v float64) float64 {
 		if v == 0 || hi-lo < 1e-9 {
 			return 0
 		}
 		return (v - lo) / (hi - lo)
 	}
+	qw := questionWeights{german: lang == "de" || lang == "de-simple", unknown: v.unknownIDF(),
+		idf: func(t string) float64 { return ev.idf[t] }}
+	if ev.ranked != nil {
+		// Meilisearch says nothing of terms: their IDF comes from the vocabulary.
+		qw.idf = v.idf
+	}
 	if ev.rows != nil || ev.idf != nil {
 		for _, p := range pages {
-			p.score(units, v, ev.idf)
+			p.score(units, v, qw)
 		}
 	}
 	maxLex, maxChunk := 0.0, 0.0
@@ -472,7 +490,7 @@ func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evi
 	hits := make([]Hit, 0, len(pages))
 	for _, p := range pages {
 		h := Hit{URL: p.info.url, Title: p.info.title, Lang: p.info.lang, Alternates: p.info.alternates,
-			Lexical: p.lex, Vector: p.vec, Coverage: p.coverage,
+			Lexical: p.lex, Vector: p.vec, Coverage: p.coverage, Lift: lift(p.vec),
 			Score: scale(p.lex, maxLex) + ix.vectorWeight*scaleVec(p.vec)}
 		var cs []ChunkHit
 		for id, c := range p.chunks {
@@ -503,7 +521,33 @@ func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evi
 	if len(hits) > k {
 		hits = hits[:k]
 	}
-	return hits, ix.loadTexts(ctx, hits)
+	if err := ix.loadTexts(ctx, hits); err != nil {
+		return nil, err
+	}
+	if ev.ranked != nil {
+		// A lexical side that ranks whole chunks: the page's coverage from the texts of its
+		// matching chunks and its title, so that confidence means the same on either side.
+		for i := range hits {
+			hits[i].Coverage = qw.coverage(units, hitLexemes(hits[i]))
+		}
+	}
+	return hits, nil
+}
+
+// hitLexemes returns whether a lexeme stands in the hit's title field or matching chunks.
+func hitLexemes(h Hit) func(string) bool {
+	set := map[string]bool{}
+	add := func(text string) {
+		for _, t := range lexemes(text, stemLang(h.Lang)) {
+			set[t] = true
+		}
+	}
+	add(h.Title)
+	add(strings.Join(h.Headings, " ") + "\n" + h.Text)
+	for _, c := range h.Chunks {
+		add(strings.Join(c.Headings, " ") + "\n" + c.Text)
+	}
+	return func(t string) bool { return set[t] }
 }
 
 // score turns a page's rows into its evidence: each unit of the question counts once, by the
@@ -511,7 +555,45 @@ func (ix *Index) pages(ctx context.Context, units []unit, v *vocabulary, ev *evi
 // title. A phrase counts only where all its words are, as their mean. coverage is the share of
 // the question's units, weighted by their IDF, that the page holds at all: a page that holds the
 // rare words of a question is about it.
-func (p *pageEvidence) score(units []unit, v *vocabulary, idf map[string]float64) {
+// questionWeights weigh the question's units for coverage: by the IDF of their lexemes, and a
+// word of a German question that no page uses as a rare word that no page holds. Such a word is
+// likely what the question is about (Rundfunkbeitrag, Bahncard); in another language most of the
+// citizen's words are unknown to German pages, and the glossary's concepts carry the question.
+type questionWeights struct {
+	idf     func(string) float64
+	german  bool
+	unknown float64
+}
+
+// coverage is the share of the question's units, weighted, that a page holds (has).
+func (q questionWeights) coverage(units []unit, has func(string) bool) float64 {
+	var have, want float64
+	for _, u := range units {
+		top, held := 0.0, false
+		for _, al := range u.alts {
+			top = max(top, al.weight*phrase(al.terms, q.idf))
+			held = held || phrase(al.terms, func(t string) float64 {
+				if has(t) {
+					return 1
+				}
+				return 0
+			}) > 0
+		}
+		if top == 0 && u.own && q.german {
+			top = q.unknown
+		}
+		want += top
+		if held {
+			have += top
+		}
+	}
+	if want == 0 {
+		return 0
+	}
+	return have / want
+}
+
+func (p *pageEvidence) score(units []unit, v *vocabulary, q questionWeights) {
 	title := map[string]bool{}
 	for _, t := range titleTerms(p.info.title, p.info.docTitle, p.info.lang) {
 		title[t] = true
@@ -526,17 +608,10 @@ func (p *pageEvidence) score(units []unit, v *vocabulary, idf map[string]float64
 	onPage := make([]float64, len(units))
 	inHead := make([]float64, len(units))
 	perChunk := map[*chunkEvidence][]float64{}
-	var have, want float64
 	for i, u := range units {
-		top := 0.0
 		for _, al := range u.alts {
-			top = max(top, al.weight*phrase(al.terms, func(t string) float64 { return idf[t] }))
 			onPage[i] = max(onPage[i], al.weight*phrase(al.terms, func(t string) float64 { return p.termBest[t] }))
 			inHead[i] = max(inHead[i], al.weight*phrase(al.terms, inTitle))
-		}
-		want += top
-		if onPage[i] > 0 || inHead[i] > 0 {
-			have += top
 		}
 		for _, c := range p.chunks {
 			cb := 0.0
@@ -567,9 +642,7 @@ func (p *pageEvidence) score(units []unit, v *vocabulary, idf map[string]float64
 		}
 		p.lex += in + elsewhereWeight*(onPage[i]-in) + titleWeight*inHead[i]
 	}
-	if want > 0 {
-		p.coverage = have / want
-	}
+	p.coverage = q.coverage(units, func(t string) bool { return p.termBest[t] > 0 || title[t] })
 }
 
 func dedupe(ts []string) []string {

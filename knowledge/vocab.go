@@ -19,7 +19,26 @@ type vocabulary struct {
 	pages   int
 	// compounds splits the question's words against the lexemes the pages use.
 	compounds *compounds
+	df        map[string]int
+	chunks    int
 	loaded    time.Time
+}
+
+// idf is BM25's IDF of lexeme t over chunks, 0 for a lexeme no chunk holds.
+func (v *vocabulary) idf(t string) float64 {
+	df, ok := v.df[t]
+	if !ok {
+		return 0
+	}
+	return math.Log(1 + (float64(v.chunks)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// unknownIDF is the IDF of a lexeme that no chunk holds, as if one did.
+func (v *vocabulary) unknownIDF() float64 {
+	if v == nil {
+		return 0
+	}
+	return math.Log(1 + (float64(v.chunks)-1+0.5)/1.5)
 }
 
 // withVariants returns the question's units with the ways the corpus writes its words as
@@ -127,7 +146,10 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	v.compounds = newCompounds(df)
+	v.compounds, v.df = newCompounds(df), df
+	if err := ix.pool.QueryRow(ctx, `SELECT coalesce((SELECT value::int FROM index_meta WHERE key = 'chunks'), 0)`).Scan(&v.chunks); err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
 	return v, nil
 }
 
