@@ -37,9 +37,10 @@ func compoundForms(folded string) []string {
 		last := []rune(m[2])
 		for _, mod := range strings.FieldsFunc(m[1], func(r rune) bool { return r == '-' || r == ',' || r == ' ' }) {
 			// Where the last word's head begins is not known without a vocabulary: every split
-			// that leaves a modifier of three letters and a head of four is tried. The words
-			// that do not exist are never asked for, so they cost only a little index space.
-			for i := 3; i+4 <= len(last); i++ {
+			// that leaves a modifier of two letters (Ab-meldung) and a head of four is tried.
+			// The words that do not exist are never asked for, so they cost only a little index
+			// space.
+			for i := 2; i+4 <= len(last); i++ {
 				out = append(out, mod+string(last[i:]))
 			}
 		}
@@ -60,12 +61,14 @@ type compounds struct {
 	known  func(string) bool
 	parts  map[string][]string // compound lexeme -> its parts, head last
 	byHead map[string][]string // head -> the vocabulary's compounds ending in it
+	sorted []string            // the vocabulary, sorted
 }
 
 func newCompounds(vocab map[string]int) *compounds {
 	c := &compounds{known: func(w string) bool { _, ok := vocab[w]; return ok },
 		parts: map[string][]string{}, byHead: map[string][]string{}}
 	for w := range vocab {
+		c.sorted = append(c.sorted, w)
 		if ps := c.split(w); len(ps) > 1 {
 			c.parts[w] = ps
 			c.byHead[ps[len(ps)-1]] = append(c.byHead[ps[len(ps)-1]], w)
@@ -74,6 +77,7 @@ func newCompounds(vocab map[string]int) *compounds {
 	for _, ws := range c.byHead {
 		slices.Sort(ws)
 	}
+	slices.Sort(c.sorted)
 	return c
 }
 
@@ -172,7 +176,59 @@ func (c *compounds) variants(w string, others map[string]bool) []variant {
 	if len(ps) > 1 && !c.known(w) {
 		out = append(out, variant{ps, splitParts})
 	}
+	if len(ps) == 1 && !c.known(w) {
+		out = append(out, c.near(w)...)
+	}
 	return out
+}
+
+// near finds, for a word no page uses and the vocabulary cannot split, the compounds that share
+// its front and its head, four letters each at least (Urnengrab ~ Urnenwahlgrab where no page
+// writes "Grab" alone, Zweitwohnungsteuer ~ Zweitwohnungssteuer).
+func (c *compounds) near(w string) []variant {
+	r := []rune(w)
+	if len(r) < 8 {
+		return nil
+	}
+	front, head := string(r[:4]), string(r[len(r)-4:])
+	i, _ := slices.BinarySearch(c.sorted, front)
+	var out []variant
+	for ; i < len(c.sorted) && strings.HasPrefix(c.sorted[i], front) && len(out) < maxVariations; i++ {
+		l := []rune(c.sorted[i])
+		if !strings.HasSuffix(c.sorted[i], head) || len(l) < 8 || abs(len(l)-len(r)) > 6 {
+			continue
+		}
+		// The shared front and head must not overlap in either word.
+		p := commonPrefix(r, l)
+		s := commonSuffix(r, l)
+		if p+s <= len(r) && p+s <= len(l) {
+			out = append(out, variant{[]string{c.sorted[i]}, relatedParts})
+		}
+	}
+	return out
+}
+
+func commonPrefix(a, b []rune) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+func commonSuffix(a, b []rune) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[len(a)-1-n] == b[len(b)-1-n] {
+		n++
+	}
+	return n
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func subset(a, b []string) bool {

@@ -107,6 +107,9 @@ type Analysis struct {
 type unit struct {
 	alts []alt
 	own  bool // one of the citizen's words, not a concept the glossary added
+	// long: a word of six letters or more. Only such a word counts when no page uses it:
+	// short ones (hoch, bald, weit) are the question's frame, not its topic.
+	long bool
 }
 
 type alt struct {
@@ -152,7 +155,7 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 			u.add([]string{t}, 1)
 		}
 		if len(u.alts) > 0 {
-			u.own = true
+			u.own, u.long = true, utf8.RuneCountInString(w) >= 6
 			a.units = append(a.units, u)
 		} else {
 			a.stems = a.stems[:len(a.stems)-1]
@@ -579,7 +582,7 @@ func (q questionWeights) coverage(units []unit, has func(string) bool) float64 {
 				return 0
 			}) > 0
 		}
-		if top == 0 && u.own && q.german {
+		if top == 0 && u.own && q.german && u.long {
 			top = q.unknown
 		}
 		want += top

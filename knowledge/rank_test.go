@@ -1,0 +1,185 @@
+package knowledge
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The pages below are written for these tests (an invented town, Lindenbrück): each pair is a
+// right page and the kind of page that used to beat it on real towns' sites.
+var rankingSite = map[string]string{
+	// One short section, the service in its title.
+	"hundesteuer.html": page("Hundesteuer – Hund anmelden",
+		`<p>Wer einen Hund hält, meldet ihn innerhalb von zwei Wochen beim Steueramt an. Die Hundesteuer beträgt 96 Euro im Jahr.</p>`),
+	// Many sections with prices and registrations; the dog tax named once, in passing.
+	"bibliothek-gebuehren.html": page("Stadtbücherei: Gebühren und Anmeldung",
+		`<h2>Jahresausweis</h2><p>Erwachsene zahlen 15 Euro im Jahr. Anmelden können Sie sich an der Theke.</p>
+<h2>Säumnisgebühren</h2><p>Je Medium und Woche 1 Euro. Die Gebühr ist sofort fällig.</p>
+<h2>Verlust</h2><p>Ein neuer Ausweis kostet 5 Euro. Anmelden müssen Sie sich dafür nicht neu.</p>
+<h2>Kopien</h2><p>Eine Kopie kostet 0,20 Euro, ein Farbdruck 1 Euro.</p>
+<h2>Befreiung</h2><p>Befreit sind Kinder. Die Befreiung gilt nicht für Säumnisgebühren, Hundesteuer oder andere Abgaben der Stadt.</p>
+<h2>Veranstaltungen</h2><p>Lesungen kosten 4 Euro. Anmelden bitte an der Theke.</p>`),
+	"fahrzeug-abmelden.html": page("Fahrzeug abmelden",
+		`<h2>Kosten</h2><p>Die Abmeldung kostet 7 Euro.</p><h2>Anmelden</h2><p>Zum Wiederanmelden brauchen Sie die Zulassungsbescheinigung.</p>
+<h2>Steuer</h2><p>Die Kfz-Steuer endet mit der Abmeldung, anders als etwa die Hundesteuer.</p>`),
+	// The service's name against an FAQ heading that asks for the price of something else.
+	"geburtsurkunde.html": page("Geburtsurkunde",
+		`<p>Eine Geburtsurkunde erhalten Sie beim Standesamt des Geburtsorts. Sie kostet 12 Euro, jede weitere 6 Euro.</p>`),
+	"internationaler-fuehrerschein.html": page("Internationaler Führerschein",
+		`<h2>Häufige Fragen</h2><h3>Was kostet er, und wie lange dauert es?</h3><p>Er kostet 16 Euro und wird sofort ausgestellt. Die Kosten zahlen Sie bar.</p>
+<h3>Was kostet ein Ersatz?</h3><p>Ein Ersatz kostet ebenfalls 16 Euro.</p>`),
+	// Compounds and lists that leave out the head.
+	"jagd.html": page("Jagd und Fischerei",
+		`<h2>Jahresjagdschein</h2><p>Den Jahresjagdschein stellt die untere Jagdbehörde aus, er kostet 60 Euro.</p>`),
+	"fuehrerschein.html": page("Führerschein beantragen",
+		`<p>Den Schein beantragen Sie bei der Fahrerlaubnisbehörde. Der Schein kostet 43 Euro.</p>`),
+	"friedhof.html": page("Friedhof: Grabarten",
+		`<h2>Urnenwahlgrab</h2><p>Ein Urnenwahlgrab kostet 900 Euro für 20 Jahre.</p><h2>Erdwahlgrab</h2><p>1.800 Euro für 25 Jahre.</p>`),
+	"wahlen.html": page("Wahlen",
+		`<p>Die Briefwahl beantragen Sie im Wahlamt. Wählen können Sie auch im Wahllokal.</p>`),
+	"zweitwohnung.html": page("Zweitwohnungssteuer",
+		`<p>Wer in Lindenbrück eine Nebenwohnung hat, zahlt 10 Prozent der Jahresnettokaltmiete.</p>`),
+	"grundsteuer.html": page("Grundsteuer",
+		`<p>Die Grundsteuer zahlen Eigentümer von Grundstücken, vierteljährlich am 15. Februar, Mai, August und November.</p>`),
+	"urkunden.html": page("Urkunden bestellen",
+		`<p>Geburts-, Ehe- und Sterbeurkunden bestellen Sie online beim Standesamt.</p>`),
+	"kirchenaustritt.html": page("Kirchenaustritt",
+		`<p>Den Kirchenaustritt erklären Sie persönlich beim Standesamt. Die Gebühr beträgt 30 Euro.</p>`),
+	"verein.html": page("Vereine",
+		`<p>Ein Austritt aus einem Verein ist Sache des Vereins, nicht der Stadt.</p>`),
+}
+
+func rankingIndex(t *testing.T) *Index {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, rankingSite)
+	ix := newTestIndex(t, nil)
+	if sum, err := ix.Ingest(context.Background(), DirSource{Dir: dir, BaseURL: "https://www.lindenbrueck.example"}, 2, nil); err != nil || sum.Failed > 0 {
+		t.Fatalf("ingest: %+v %v", sum, err)
+	}
+	return ix
+}
+
+// TestRankingByEvidence: the page about what the question asks comes first, against pages that
+// hold many weak matches, generic words or the parts of a compound.
+func TestRankingByEvidence(t *testing.T) {
+	ix := rankingIndex(t)
+	const base = "https://www.lindenbrueck.example/"
+	for _, tc := range []struct{ pattern, q, want string }{
+		{"one strong section beats many weak ones", "Hundesteuer", "hundesteuer"},
+		{"the service's name beats a generic FAQ heading", "Was kostet eine Geburtsurkunde?", "geburtsurkunde"},
+		{"a compound meets its more specific form", "Jagdschein", "jagd"},
+		{"a compound meets its sibling with the same head", "Urnengrab", "friedhof"},
+		{"linking s or not", "Zweitwohnungsteuer", "zweitwohnung"},
+		{"a list that leaves out the head", "Eheurkunde bestellen", "urkunden"},
+		{"words that a compound joins", "Austritt aus der Kirche", "kirchenaustritt"},
+		{"a hyphenated compound", "Hunde-Steuer", "hundesteuer"},
+	} {
+		t.Run(tc.pattern, func(t *testing.T) {
+			hits, err := ix.Search(context.Background(), Query{Text: tc.q, Lang: "de", Limit: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range hits {
+				got = append(got, strings.TrimPrefix(h.URL, base))
+			}
+			if len(got) == 0 || got[0] != tc.want {
+				t.Errorf("%q: want %s first, got %v", tc.q, tc.want, got)
+			}
+		})
+	}
+}
+
+// TestCoverageSaysWhetherAPageFits: a question whose words the best page holds is covered; one
+// about something no page names is not, whatever page shares a word with it.
+func TestCoverageSaysWhetherAPageFits(t *testing.T) {
+	ix := rankingIndex(t)
+	ctx := context.Background()
+	fits, err := ix.Search(ctx, Query{Text: "Wie hoch ist die Hundesteuer?", Lang: "de", Limit: 1})
+	if err != nil || len(fits) == 0 {
+		t.Fatal(fits, err)
+	}
+	none, err := ix.Search(ctx, Query{Text: "Wie hoch ist der Rundfunkbeitrag für meine Wohnung?", Lang: "de", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fits[0].Coverage < 0.8 {
+		t.Errorf("Hundesteuer question: coverage %.2f, want ≥ 0.8", fits[0].Coverage)
+	}
+	if len(none) > 0 && none[0].Coverage > 0.5 {
+		t.Errorf("Rundfunkbeitrag question: best page %s covers %.2f, want ≤ 0.5", none[0].URL, none[0].Coverage)
+	}
+}
+
+func TestCompoundForms(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"hunde-steuer", []string{"hundesteuer"}},
+		{"geburts-, ehe- und sterbeurkunden", []string{"geburtsurkunden", "eheurkunden"}},
+		{"an- und abmeldung", []string{"anmeldung"}},
+		{"keine bindestriche hier", nil},
+	} {
+		got := compoundForms(tc.text)
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("compoundForms(%q) = %v, want %s among them", tc.text, got, w)
+			}
+		}
+		if tc.want == nil && len(got) > 0 {
+			t.Errorf("compoundForms(%q) = %v, want none", tc.text, got)
+		}
+	}
+}
+
+func TestCompoundsSplitAgainstTheVocabulary(t *testing.T) {
+	vocab := map[string]int{}
+	for _, w := range []string{"jahr", "jagd", "schein", "jagdschein", "jahresjagdschein", "urn", "wahl", "grab",
+		"urnenwahlgrab", "zweit", "wohnung", "steur", "zweitwohnungssteur", "kirch", "austritt", "kirchenaustritt",
+		"fuhrerschein", "fuhr", "bibliotheksausweis", "bibliothek", "ausweis", "hund", "hundesteur", "beantrag"} {
+		vocab[w] = 1
+	}
+	c := newCompounds(vocab)
+	for w, want := range map[string][]string{
+		"jahresjagdschein":   {"jahr", "jagd", "schein"},
+		"urnenwahlgrab":      {"urn", "wahl", "grab"},
+		"zweitwohnungsteur":  {"zweit", "wohnung", "steur"},
+		"zweitwohnungssteur": {"zweit", "wohnung", "steur"},
+		"beantrag":           {"beantrag"},
+		"ausweis":            {"ausweis"},
+	} {
+		if got := c.split(w); !slices.Equal(got, want) {
+			t.Errorf("split(%q) = %v, want %v", w, got, want)
+		}
+	}
+	has := func(vs []variant, w string) bool {
+		return slices.ContainsFunc(vs, func(v variant) bool { return len(v.terms) == 1 && v.terms[0] == w })
+	}
+	if vs := c.variants("jagdschein", nil); !has(vs, "jahresjagdschein") {
+		t.Errorf("Jagdschein should meet Jahresjagdschein: %v", vs)
+	}
+	if vs := c.variants("urnengrab", nil); !has(vs, "urnenwahlgrab") {
+		t.Errorf("Urnengrab should meet Urnenwahlgrab: %v", vs)
+	}
+	if vs := c.variants("zweitwohnungsteur", nil); !has(vs, "zweitwohnungssteur") {
+		t.Errorf("Zweitwohnungsteuer should meet Zweitwohnungssteuer: %v", vs)
+	}
+	if vs := c.variants("austritt", map[string]bool{"kirch": true}); !has(vs, "kirchenaustritt") {
+		t.Errorf("Austritt (with Kirche asked) should meet Kirchenaustritt: %v", vs)
+	}
+	// A single word's compounds are other things: Ausweis is no Bibliotheksausweis, Hund no
+	// Hundesteuer (the head is last), Schein no Führerschein.
+	if vs := c.variants("ausweis", nil); has(vs, "bibliotheksausweis") {
+		t.Errorf("Ausweis alone must not become Bibliotheksausweis: %v", vs)
+	}
+	if vs := c.variants("hund", nil); has(vs, "hundesteur") {
+		t.Errorf("Hund must not become Hundesteuer: %v", vs)
+	}
+	if vs := c.variants("schein", nil); has(vs, "fuhrerschein") || has(vs, "jagdschein") {
+		t.Errorf("Schein alone must not become every Schein: %v", vs)
+	}
+}
