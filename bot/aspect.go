@@ -26,16 +26,16 @@ const (
 // something else in another catalog language are left out: Polish "ile" (how much) is Turkish
 // "with", Arabic "أين" (where) folds to Persian "این" (this), Polish "termin" is a German
 // appointment. A cue written "ro:cat" counts only in a question in that language: Romanian
-// "cât" (how much) folds to English "cat".
+// "cât" (how much) folds to English "cat", Turkish "öde-" (pay) to German "oder".
 var aspectCues = map[aspect][]string{
 	aspectMoney: {
 		"kost*", "gebuhr*", "preis*", "zahl*", "bezahl*", "euro", "wie viel", "wieviel*", "wie hoch", "teuer*",
 		"eintritt*", "betrag*", "geld", "cost*", "fee", "fees", "price*", "pay", "paying", "how much", "charge*",
-		"expensive", "amount", "ne kadar", "ucret*", "fiyat*", "ode*", "para", "masraf*", "كم", "تكلف*",
+		"expensive", "amount", "ne kadar", "ucret*", "fiyat*", "odeme*", "odemek", "oderim", "odenir", "odenecek", "odeyecek*", "para", "masraf*", "كم", "تكلف*",
 		"رسوم", "سعر", "ادفع", "يدفع", "مبلغ", "скільки", "вартіст*", "кошту*", "плат*", "ціна", "ціну",
 		"сколько", "стоит", "стоимост*", "цена", "цену", "چقدر", "هزینه*", "قیمت*", "بپرداز*", "پرداخت*",
 		"koszt*", "oplat*", "cena", "cene", "zaplac*", "placi*", "cat costa", "costa", "cost", "taxa", "taxe*",
-		"pret*", "plati*", "platesc", "ro:cat",
+		"pret*", "plati*", "platesc", "ro:cat", "tr:ode*",
 	},
 	aspectTime: {
 		"wann", "bis wann", "ab wann", "wie fruh", "fruhestens", "spatestens", "wie lange", "wie lang", "dauer*", "frist*", "geoffnet", "offnungszeit*",

@@ -92,7 +92,8 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 		}
 	}
 	data := map[string]any{"City": e.city.Name}
-	switch e.scope.classify(text) {
+	v := e.scope.classify(text)
+	switch v.intent {
 	case intentHuman:
 		return e.handoff(lang, ReasonUserRequest, e.catalog.T(lang, "handoff.user_request", data), nil, nil), nil
 	case intentGreeting:
@@ -102,12 +103,20 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	}
 	// Redaction placeholders ([email]) say nothing about the topic.
 	query := rePlaceholder.ReplaceAllString(text, " ")
+	if v.intent == intentOtherBody {
+		query += " " + v.body.name // the page that names who does it
+	}
 	analysis := e.retriever.Analyze(query, lang)
 	hits, err := e.retriever.Search(ctx, knowledge.Query{Text: query, Lang: lang, Limit: 5, Analysis: &analysis})
 	if err != nil {
 		return Reply{}, fmt.Errorf("search: %w", err)
 	}
 	conf := confidence(hits)
+	if v.intent == intentOtherBody {
+		if r, ok, err := e.otherBody(ctx, v.body, lang, data, hits, conf); ok || err != nil {
+			return r, err
+		}
+	}
 	if len(hits) == 0 || conf < e.cfg.MinConfidence {
 		var sources []Source
 		for _, h := range hits[:min(2, len(hits))] {
@@ -141,6 +150,55 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	r.Contact = contact
 	return r, nil
 }
+
+// otherBody answers a question about what another authority or company does, from the best
+// pages (the first three): a passage that names the body as the one to turn to ("Kindergeld:
+// Zuständig ist die Familienkasse") is the redirect, with its page as source. Pages that name the
+// body otherwise do the matter themselves ("Deutschlandticket Schule", paid by the town): the
+// question is answered as usual (ok false). When no page names it, the pages cannot say who
+// helps, and the bot declines.
+func (e *Engine) otherBody(ctx context.Context, b *bodyScope, lang string, data map[string]any, hits []knowledge.Hit, conf float64) (Reply, bool, error) {
+	named := false
+	for _, h := range hits[:min(3, len(hits))] {
+		chunks, err := e.retriever.PageChunks(ctx, h.URL)
+		if err != nil {
+			return Reply{}, false, err
+		}
+		// The page's best matching passages first, then all of it in order.
+		candidates := []string{h.Text}
+		for _, c := range h.Chunks {
+			candidates = append(candidates, c.Text)
+		}
+		for _, c := range chunks {
+			candidates = append(candidates, c.Text)
+		}
+		for _, passage := range candidates {
+			if !e.scope.names(b, passage) {
+				continue
+			}
+			named = true
+			if reResponsible.MatchString(passage) || reResponsible.MatchString(h.Title) {
+				data["Title"] = h.Title
+				text := e.catalog.T(lang, "handoff.not_responsible", data) + "\n\n" + passage
+				r := e.handoff(lang, ReasonNotResponsible, text, []Source{{Title: h.Title, URL: h.URL, Snippet: snippet(passage)}},
+					contactOf(h.URL, chunks))
+				r.Confidence = conf
+				return r, true, nil
+			}
+		}
+	}
+	if named {
+		return Reply{}, false, nil
+	}
+	return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "handoff.other_body", data), nil, nil), true, nil
+}
+
+// reResponsible finds a passage (or a page title: "Andere Behörden: Wer ist zuständig?") that
+// sends the citizen to someone: "zuständig ist", "wenden Sie sich an", "beantragen Sie bei",
+// "stellt nicht die Stadt aus, sondern", "zieht der Beitragsservice ein".
+var reResponsible = regexp.MustCompile(`(?i)zuständig|wenden sie sich|nicht (die|der|bei der|beim|das) [^.]{0,40}sondern|` +
+	`beantwortet|bearbeitet|\bzahlt\b|zieht [^.]{0,60}\bein\b|stellt [^.]{0,60}\baus\b|erhalten sie (bei|von|vom|über)|` +
+	`beantragen sie [^.]{0,60}\b(bei|beim|über)\b|responsible|contact the`)
 
 func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *Contact) Reply {
 	if contact == nil && e.city.Contact.Phone != "" {
