@@ -18,6 +18,9 @@ type Retriever interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
 	PageChunks(ctx context.Context, url string) ([]knowledge.ChunkHit, error)
 	Analyze(text, lang string) knowledge.Analysis
+	// Names tells whether a page's title names place: a town the deployment's pages serve
+	// (a Kreis's collection names its member towns), not another city.
+	Names(ctx context.Context, place string) (bool, error)
 }
 
 // Detector tells a text's language; prior wins for texts too short to tell.
@@ -93,6 +96,15 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	}
 	data := map[string]any{"City": e.city.Name}
 	v := e.scope.classify(text)
+	if v.category == categoryOtherCity {
+		named, err := e.retriever.Names(ctx, v.city)
+		if err != nil {
+			return Reply{}, err
+		}
+		if named {
+			v = verdict{intent: intentQuestion}
+		}
+	}
 	switch v.intent {
 	case intentHuman:
 		return e.handoff(lang, ReasonUserRequest, e.catalog.T(lang, "handoff.user_request", data), nil, nil), nil

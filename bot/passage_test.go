@@ -110,6 +110,7 @@ func TestSelectPassagesKeepsBudgetAndPageOrder(t *testing.T) {
 type fakePages struct {
 	hits   []knowledge.Hit
 	chunks map[string][]knowledge.ChunkHit
+	places map[string]bool // towns the pages' titles name
 }
 
 func (f fakePages) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
@@ -121,7 +122,8 @@ func (f fakePages) PageChunks(_ context.Context, url string) ([]knowledge.ChunkH
 func (f fakePages) Analyze(text, lang string) knowledge.Analysis {
 	return knowledge.Analysis{Lang: lang, Own: knowledge.Lexemes(text, "de")}
 }
-func (f fakePages) DetectLanguage(_, prior string) string { return "de" }
+func (f fakePages) DetectLanguage(_, prior string) string               { return "de" }
+func (f fakePages) Names(_ context.Context, place string) (bool, error) { return f.places[place], nil }
 
 // A second page whose evidence is close to the best's is quoted too, shorter, and named as a
 // second source; a distant one is not.

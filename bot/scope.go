@@ -22,7 +22,11 @@ type verdict struct {
 	intent   intent
 	category string     // the out-of-scope category or the other body, for tests and logs
 	body     *bodyScope // intentOtherBody: who does it
+	city     string     // categoryOtherCity: the city asked about, folded
 }
+
+// categoryOtherCity: the question asks for a service in another city.
+const categoryOtherCity = "other_city"
 
 // The phrases below are matched on folded text (lower case, no diacritics, ä = a) as whole
 // words; a phrase ending in "*" matches any word it starts ("wetter*" finds "Wetterbericht",
@@ -608,8 +612,8 @@ func (s *scope) classify(text string) verdict {
 			return verdict{intent: intentOtherBody, category: s.bodies[i].name, body: s.bodies[i].body}
 		}
 	}
-	if s.asksOtherCity(f) {
-		return verdict{intent: intentOutOfScope, category: "other_city"}
+	if city, ok := s.asksOtherCity(f); ok {
+		return verdict{intent: intentOutOfScope, category: categoryOtherCity, city: city}
 	}
 	return verdict{intent: intentQuestion}
 }
@@ -677,9 +681,9 @@ var cityContext = []string{
 // Hamburg an?", "Öffnungszeiten Bürgeramt Köln", "في مدينة ميونخ", "Hamburg'da", "в Берлине"). A
 // city that is only mentioned is not: where someone comes from or moves to ("aus Berlin", "nach
 // Köln"), where they were born or applied, or a question that is about here.
-func (s *scope) asksOtherCity(f string) bool {
+func (s *scope) asksOtherCity(f string) (string, bool) {
 	if has(f, s.cityContext) || s.ownCity != "" && strings.Contains(f, " "+s.ownCity) {
-		return false
+		return "", false
 	}
 	words := strings.Fields(f)
 	before := func(i int) string {
@@ -696,9 +700,9 @@ func (s *scope) asksOtherCity(f string) bool {
 		prev := before(i)
 		switch {
 		case joined:
-			return true // "ببرلين": in Berlin
+			return name, true // "ببرلين": in Berlin
 		case ofWords[prev] && s.cityWords[before(i-1)]:
-			return true // "city hall of Berlin", "Bürgeramt von Köln", "primăria din Berlin"
+			return name, true // "city hall of Berlin", "Bürgeramt von Köln", "primăria din Berlin"
 		case s.fromTo[prev]:
 			continue
 		case s.locatives[prev]:
@@ -706,16 +710,16 @@ func (s *scope) asksOtherCity(f string) bool {
 			if (prev == "в" || prev == "у") && w == name {
 				continue
 			}
-			return true
+			return name, true
 		case s.cityWords[prev] && !s.fromTo[before(i-1)] && !s.fromTo[before(i-2)]:
-			return true // "Bürgeramt Köln", "in der Stadt Köln", "city of Cologne"
+			return name, true // "Bürgeramt Köln", "in der Stadt Köln", "city of Cologne"
 		case i+1 < len(words) && s.cityWords[words[i+1]]:
-			return true // "Kölner Bürgeramt", "Berlin city hall"
+			return name, true // "Kölner Bürgeramt", "Berlin city hall"
 		case i+1 < len(words) && turkishLocative[words[i+1]]:
-			return true // "Hamburg'da", "Berlin'deki"
+			return name, true // "Hamburg'da", "Berlin'deki"
 		}
 	}
-	return false
+	return "", false
 }
 
 // ofWords make a city an office's: "the city hall of Berlin", "Rathaus von Köln", "primăria din Berlin".

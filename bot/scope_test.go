@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/knowledge"
 )
 
 func testScope() *scope {
@@ -275,7 +276,7 @@ func TestOtherCityOnlyWhenAskedFor(t *testing.T) {
 		{"Berlin'den geldim, nereye kayıt olmalıyım?", false},
 		{"I was born in Munich, where do I get my birth certificate?", false},
 	} {
-		if got := s.asksOtherCity(fold(c.text)); got != c.want {
+		if _, got := s.asksOtherCity(fold(c.text)); got != c.want {
 			t.Errorf("%q: asks for another city = %v, want %v", c.text, got, c.want)
 		}
 	}
@@ -320,5 +321,36 @@ func TestOtherBodyRedirectsWithEvidence(t *testing.T) {
 	}
 	if r.Reason == ReasonNotResponsible || r.Reason == ReasonOutOfScope {
 		t.Errorf("school ticket: got %s/%s %q", r.Kind, r.Reason, r.Text)
+	}
+}
+
+// TestOtherCityServedByThePagesIsAnswered: a question placed in a town is declined only when no
+// page names that town; a Kreis's or provider's collection that serves it answers.
+func TestOtherCityServedByThePagesIsAnswered(t *testing.T) {
+	cat, err := i18n.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "https://example.org/augsburg/hundesteuer"
+	f := fakePages{
+		hits:   []knowledge.Hit{{URL: page, Title: "Hundesteuer", Lang: "de", Score: 1, Coverage: 1, Lift: 0.5, Text: "Die Hundesteuer beträgt 84 Euro."}},
+		chunks: map[string][]knowledge.ChunkHit{page: {{Headings: []string{"Hundesteuer"}, Text: "Die Hundesteuer beträgt 84 Euro."}}},
+	}
+	for _, c := range []struct {
+		places map[string]bool
+		want   string
+	}{
+		{nil, "handoff"},
+		{map[string]bool{"augsburg": true}, "answer"},
+	} {
+		f.places = c.places
+		eng := NewEngine(f, f, cat, City{Name: "Musterstadt"}, EngineConfig{MinConfidence: 0.3}, quiet)
+		r, err := eng.Reply(context.Background(), "Wie hoch ist die Hundesteuer in Augsburg?", "de", "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Kind != c.want {
+			t.Errorf("pages naming %v: reply %s (%s), want %s", c.places, r.Kind, r.Reason, c.want)
+		}
 	}
 }

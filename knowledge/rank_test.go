@@ -183,3 +183,21 @@ func TestCompoundsSplitAgainstTheVocabulary(t *testing.T) {
 		t.Errorf("Schein alone must not become every Schein: %v", vs)
 	}
 }
+
+// TestNamesKnowsTheTownsOfThePages: a town named in a page's title field (its document title
+// included) is one the pages serve.
+func TestNamesKnowsTheTownsOfThePages(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"hundesteuer.html": `<!DOCTYPE html><html lang="de"><head><title>Hundesteuer – Stadt Lindenbrück</title></head>
+<body><main><h1>Hundesteuer</h1><p>Die Hundesteuer beträgt 96 Euro im Jahr.</p></main></body></html>`})
+	ix := newTestIndex(t, nil)
+	ctx := context.Background()
+	if _, err := ix.Ingest(ctx, DirSource{Dir: dir, BaseURL: "https://www.lindenbrueck.example"}, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	for place, want := range map[string]bool{"Lindenbrück": true, "lindenbruck": true, "Hamburg": false, "": false} {
+		if got, err := ix.Names(ctx, place); err != nil || got != want {
+			t.Errorf("Names(%q) = %v, %v; want %v", place, got, err, want)
+		}
+	}
+}

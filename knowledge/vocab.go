@@ -153,6 +153,21 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	return v, nil
 }
 
+// Names tells whether a page's title field (title or document title) names place, a town's name
+// as a question writes it.
+func (ix *Index) Names(ctx context.Context, place string) (bool, error) {
+	v, err := ix.vocabulary(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range lexemes(place, "de") {
+		if v.titleDF[t] == 0 {
+			return false, nil
+		}
+	}
+	return len(lexemes(place, "de")) > 0, nil
+}
+
 // titleTerms are the lexemes of a page's title field: its title and its document title (which
 // often adds the town's or office's name), as a question's words are matched against them.
 func titleTerms(title, docTitle, lang string) []string {
