@@ -41,6 +41,9 @@ type EngineConfig struct {
 	// that states a number, e-mail address or URL no passage states is replaced by the
 	// extractive one.
 	LLM *LLM
+	// Reranker, when set, is a cross-encoder that may reorder the passages an answer is composed
+	// from; nil (the offline default) leaves them as retrieval ranks them. Nothing applies it yet.
+	Reranker knowledge.Reranker
 }
 
 // Engine turns a citizen's message into a reply.

@@ -40,6 +40,9 @@ func (a RerankAPI) String() string {
 	return "tei"
 }
 
+// ErrRerankModel: the Cohere/Jina shape needs a model name.
+var ErrRerankModel = errors.New("the Cohere/Jina /v1/rerank API needs a model name")
+
 // HTTPReranker calls a reranking service over HTTP. It does not retry: it sits in a citizen's
 // wait for an answer, and its caller should go on without it when it fails.
 type HTTPReranker struct {
@@ -76,7 +79,7 @@ func NewHTTPReranker(rawURL, model, apiKey string, timeout time.Duration) (*HTTP
 		r.API, path = RerankTEI, path+"/rerank"
 	}
 	if r.API == RerankCohere && model == "" {
-		return nil, fmt.Errorf("reranker URL %q speaks the Cohere/Jina /v1/rerank API, which needs a model name", rawURL)
+		return nil, fmt.Errorf("reranker URL %q: %w", rawURL, ErrRerankModel)
 	}
 	u.Path, u.RawPath = path, ""
 	r.Endpoint = u.String()

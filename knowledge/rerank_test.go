@@ -128,7 +128,7 @@ func TestRerankEndpoints(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := NewHTTPReranker("http://vllm:8000/v1", "", "", 0); err == nil || !strings.Contains(err.Error(), "model") {
+	if _, err := NewHTTPReranker("http://vllm:8000/v1", "", "", 0); !errors.Is(err, ErrRerankModel) {
 		t.Errorf("Cohere shape without a model: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/knowledge"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -53,6 +55,9 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_WORKERS=-1":                  "CITYBOT_WORKERS",
 		"CITYBOT_EMBED_URL=http://x":          "CITYBOT_EMBED_MODEL",
 		"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33": "CITYBOT_TRUSTED_PROXIES",
+		"CITYBOT_RERANK_TIMEOUT=soon":         "CITYBOT_RERANK_TIMEOUT",
+		"CITYBOT_RERANK_URL=http://x/v1":      "CITYBOT_RERANK_MODEL must name the model",
+		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
@@ -63,15 +68,23 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestConfigRedactsSecrets(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "key")
+	keyFile, rerankKey := filepath.Join(t.TempDir(), "key"), filepath.Join(t.TempDir(), "rerank-key")
 	os.WriteFile(keyFile, []byte("s3cret\n"), 0o600)
+	os.WriteFile(rerankKey, []byte("r3rank\n"), 0o600)
 	code, stdout, _ := citybot(t, map[string]string{"DATABASE_URL": "postgres://bot:hunter2@db/citybot",
-		"MEILI_API_KEY_FILE": keyFile}, "config")
-	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") {
+		"MEILI_API_KEY_FILE": keyFile, "CITYBOT_RERANK_URL": "http://tei:8080", "CITYBOT_RERANK_API_KEY_FILE": rerankKey}, "config")
+	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") || strings.Contains(stdout, "r3rank") {
 		t.Fatalf("exit %d, secrets shown: %s", code, stdout)
 	}
-	if !strings.Contains(stdout, "DATABASE_URL=postgres://bot:xxxxx@db/citybot") || !strings.Contains(stdout, "MEILI_API_KEY=(set)") {
-		t.Errorf("config output: %s", stdout)
+	for _, want := range []string{"DATABASE_URL=postgres://bot:xxxxx@db/citybot", "MEILI_API_KEY=(set)",
+		"CITYBOT_RERANK_URL=http://tei:8080\n", "CITYBOT_RERANK_API_KEY=(set)", "CITYBOT_RERANK_TIMEOUT=5s"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("config output lacks %q: %s", want, stdout)
+		}
+	}
+	// Off by default.
+	if _, stdout, _ := citybot(t, nil, "config"); !strings.Contains(stdout, "CITYBOT_RERANK_URL=\n") || !strings.Contains(stdout, "CITYBOT_RERANK_API_KEY=\n") {
+		t.Errorf("default config: %s", stdout)
 	}
 }
 
@@ -260,5 +273,34 @@ func TestEvalBadQuestionFiles(t *testing.T) {
 	}
 	if _, err := readQuestions([]string{filepath.Join(dir, "missing.jsonl")}); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestRerankerIsPassedOn(t *testing.T) {
+	ctx := context.Background()
+	for url, want := range map[string]string{"": "", "http://tei:8080": "http://tei:8080/rerank"} {
+		vars := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_RERANK_URL": url}
+		cfg, err := loadConfig(func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &env{stdout: io.Discard, stderr: io.Discard, cfg: cfg, log: newLogger(io.Discard, "error")}
+		db, ix, err := openIndex(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if r, ok := ix.Reranker().(*knowledge.HTTPReranker); ok {
+			got = r.Endpoint
+		} else if ix.Reranker() != nil {
+			t.Errorf("%q: reranker %T", url, ix.Reranker())
+		}
+		if got != want {
+			t.Errorf("%q: index's reranker at %q, want %q", url, got, want)
+		}
+		if _, _, err := newEngine(e, ix); err != nil {
+			t.Error(err)
+		}
+		db.Close()
 	}
 }
