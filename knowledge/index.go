@@ -31,7 +31,17 @@ type Index struct {
 	pageChunks   *pageCache
 	chunkInfos   chunkCache
 	vocab        vocabHolder
+	// reranker, when set, is a cross-encoder that reorders the best pages; nil (the offline
+	// default) leaves ranking to the evidence.
+	reranker Reranker
 }
+
+// SetReranker gives the index an optional cross-encoder reranker (nil: none). Call it before
+// the index serves searches.
+func (ix *Index) SetReranker(r Reranker) { ix.reranker = r }
+
+// Reranker is the index's optional cross-encoder reranker, nil when there is none.
+func (ix *Index) Reranker() Reranker { return ix.reranker }
 
 // NewIndex returns an Index over pool. meili may be nil.
 func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary, meili *Meili, log *slog.Logger) (*Index, error) {

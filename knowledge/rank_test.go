@@ -2,9 +2,13 @@ package knowledge
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The pages below are written for these tests (an invented town, Lindenbrück): each pair is a
@@ -200,4 +204,74 @@ func TestNamesKnowsTheTownsOfThePages(t *testing.T) {
 			t.Errorf("Names(%q) = %v, %v; want %v", place, got, err, want)
 		}
 	}
+}
+
+// TestSearchAppliesTheReranker: with a cross-encoder (a double of TEI's /rerank that prefers the
+// page whose text names "Bibliothek" or "Stadtbücherei"), Search orders the best pages by its
+// scores; when it fails, the evidence's order stands.
+func TestSearchAppliesTheReranker(t *testing.T) {
+	ix := rankingIndex(t)
+	ctx := context.Background()
+	q := Query{Text: "Hundesteuer", Lang: "de", Limit: 3}
+	plain, err := ix.Search(ctx, q)
+	if err != nil || len(plain) < 2 || !strings.HasSuffix(plain[0].URL, "/hundesteuer") {
+		t.Fatalf("without reranker: %v %v", plain, err)
+	}
+	var asked []string
+	tei := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Query string   `json:"query"`
+			Texts []string `json:"texts"`
+		}
+		if r.URL.Path != "/rerank" || json.NewDecoder(r.Body).Decode(&req) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		asked = req.Texts
+		var out []map[string]any
+		for i, text := range req.Texts {
+			score := 0.1
+			if strings.Contains(text, "Stadtbücherei") {
+				score = 0.9
+			}
+			out = append(out, map[string]any{"index": i, "score": score})
+		}
+		json.NewEncoder(w).Encode(out)
+	}))
+	defer tei.Close()
+	rr, err := NewHTTPReranker(tei.URL, "", "", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.SetReranker(rr)
+	reranked, err := ix.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) < 2 || len(asked) > rerankPages {
+		t.Errorf("reranker was asked about %d pages, want 2..%d", len(asked), rerankPages)
+	}
+	if !strings.HasSuffix(reranked[0].URL, "/bibliothek-gebuehren") {
+		t.Errorf("with reranker: first %s, want the page the reranker prefers", reranked[0].URL)
+	}
+	if reranked[0].Coverage != coverageOf(plain, reranked[0].URL) {
+		t.Errorf("reranking changed the evidence (coverage)")
+	}
+	tei.Close() // a reranker that is down
+	failed, err := ix.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed[0].URL != plain[0].URL {
+		t.Errorf("reranker down: first %s, want the evidence's order (%s)", failed[0].URL, plain[0].URL)
+	}
+}
+
+func coverageOf(hits []Hit, url string) float64 {
+	for _, h := range hits {
+		if h.URL == url {
+			return h.Coverage
+		}
+	}
+	return -1
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/knowledge"
 )
 
 // Environment variables, each read once into config.
@@ -48,6 +50,10 @@ const (
 	envLLMModel     = "LLM_MODEL"
 	envLLMKey       = "LLM_API_KEY"
 	envLLMTimeout   = "LLM_TIMEOUT"
+	envRerankURL    = "CITYBOT_RERANK_URL"
+	envRerankModel  = "CITYBOT_RERANK_MODEL"
+	envRerankKey    = "CITYBOT_RERANK_API_KEY"
+	envRerankTime   = "CITYBOT_RERANK_TIMEOUT"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -86,6 +92,11 @@ type config struct {
 	LLMModel     string
 	LLMKey       string
 	LLMTimeout   time.Duration
+	// The optional cross-encoder reranker (off when RerankURL is empty).
+	RerankURL     string
+	RerankModel   string
+	RerankKey     string
+	RerankTimeout time.Duration
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -168,6 +179,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
+	c.RerankURL, c.RerankModel, c.RerankKey = get(envRerankURL, ""), get(envRerankModel, ""), get(envRerankKey, "")
+	if c.RerankTimeout, err = time.ParseDuration(get(envRerankTime, "5s")); err != nil || c.RerankTimeout <= 0 {
+		return c, fmt.Errorf("%s: want a duration such as 5s", envRerankTime)
+	}
+	if c.RerankURL != "" {
+		_, err := knowledge.NewHTTPReranker(c.RerankURL, c.RerankModel, c.RerankKey, c.RerankTimeout)
+		if errors.Is(err, knowledge.ErrRerankModel) {
+			return c, fmt.Errorf("%s is a /v1 URL (the Cohere/Jina shape): %s must name the model", envRerankURL, envRerankModel)
+		}
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", envRerankURL, err)
+		}
+	}
 	return c, nil
 }
 
@@ -218,6 +242,10 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envLLMModel, c.LLMModel)
 	fmt.Fprintf(w, "%s=%s\n", envLLMKey, redact(c.LLMKey))
 	fmt.Fprintf(w, "%s=%s\n", envLLMTimeout, c.LLMTimeout)
+	fmt.Fprintf(w, "%s=%s\n", envRerankURL, c.RerankURL)
+	fmt.Fprintf(w, "%s=%s\n", envRerankModel, c.RerankModel)
+	fmt.Fprintf(w, "%s=%s\n", envRerankKey, redact(c.RerankKey))
+	fmt.Fprintf(w, "%s=%s\n", envRerankTime, c.RerankTimeout)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/knowledge"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -52,6 +55,9 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_WORKERS=-1":                  "CITYBOT_WORKERS",
 		"CITYBOT_EMBED_URL=http://x":          "CITYBOT_EMBED_MODEL",
 		"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33": "CITYBOT_TRUSTED_PROXIES",
+		"CITYBOT_RERANK_TIMEOUT=soon":         "CITYBOT_RERANK_TIMEOUT",
+		"CITYBOT_RERANK_URL=http://x/v1":      "CITYBOT_RERANK_MODEL must name the model",
+		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
@@ -62,15 +68,23 @@ func TestBadConfig(t *testing.T) {
 }
 
 func TestConfigRedactsSecrets(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "key")
+	keyFile, rerankKey := filepath.Join(t.TempDir(), "key"), filepath.Join(t.TempDir(), "rerank-key")
 	os.WriteFile(keyFile, []byte("s3cret\n"), 0o600)
+	os.WriteFile(rerankKey, []byte("r3rank\n"), 0o600)
 	code, stdout, _ := citybot(t, map[string]string{"DATABASE_URL": "postgres://bot:hunter2@db/citybot",
-		"MEILI_API_KEY_FILE": keyFile}, "config")
-	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") {
+		"MEILI_API_KEY_FILE": keyFile, "CITYBOT_RERANK_URL": "http://tei:8080", "CITYBOT_RERANK_API_KEY_FILE": rerankKey}, "config")
+	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") || strings.Contains(stdout, "r3rank") {
 		t.Fatalf("exit %d, secrets shown: %s", code, stdout)
 	}
-	if !strings.Contains(stdout, "DATABASE_URL=postgres://bot:xxxxx@db/citybot") || !strings.Contains(stdout, "MEILI_API_KEY=(set)") {
-		t.Errorf("config output: %s", stdout)
+	for _, want := range []string{"DATABASE_URL=postgres://bot:xxxxx@db/citybot", "MEILI_API_KEY=(set)",
+		"CITYBOT_RERANK_URL=http://tei:8080\n", "CITYBOT_RERANK_API_KEY=(set)", "CITYBOT_RERANK_TIMEOUT=5s"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("config output lacks %q: %s", want, stdout)
+		}
+	}
+	// Off by default.
+	if _, stdout, _ := citybot(t, nil, "config"); !strings.Contains(stdout, "CITYBOT_RERANK_URL=\n") || !strings.Contains(stdout, "CITYBOT_RERANK_API_KEY=\n") {
+		t.Errorf("default config: %s", stdout)
 	}
 }
 
@@ -107,7 +121,8 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"questions", "hit_at_1", "hit_at_3", "mrr", "fact_recall", "oos_declined", "false_handoff", "by_lang"} {
+	for _, k := range []string{"questions", "hit_at_1", "hit_at_3", "mrr", "fact_recall", "oos_declined", "false_handoff", "by_lang",
+		"without_facts", "redirect_named", "baseline"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("eval JSON lacks %q", k)
 		}
@@ -122,12 +137,126 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 		t.Errorf("answering regressed: fact recall %.2f, out of scope declined %.2f, false handoffs %.2f",
 			*rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
 	}
-	if rep.HitAt3 < 0.85 || rep.HitAt1 < 0.65 || rep.ByLang["de"].HitAt3 < 0.85 || rep.ByLang["en"].HitAt3 < 0.8 {
-		t.Errorf("retrieval regressed: hit@1 %.2f hit@3 %.2f, de %.2f, en %.2f", rep.HitAt1, rep.HitAt3,
-			rep.ByLang["de"].HitAt3, rep.ByLang["en"].HitAt3)
+	if rep.HitAt3 < 0.85 || rep.HitAt1 < 0.65 {
+		t.Errorf("retrieval regressed: hit@1 %.2f hit@3 %.2f", rep.HitAt1, rep.HitAt3)
 	}
-	t.Logf("dev questions: hit@1 %.2f hit@3 %.2f mrr %.2f fact recall %.2f declined %.2f false handoffs %.2f",
-		rep.HitAt1, rep.HitAt3, rep.MRR, *rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
+	// Hit@3 floors a bit below today's numbers (de 0.92, en 0.89, de-simple 0.90, tr 0.90,
+	// uk 0.86, ar 1.00, pl 1.00) for every language with at least 5 questions; for the small sets
+	// about one question's worth below.
+	floors := map[string]float64{"de": 0.88, "en": 0.85, "de-simple": 0.85, "tr": 0.8, "uk": 0.8, "ar": 0.8, "pl": 0.8}
+	for lang, s := range rep.ByLang {
+		floor, ok := floors[lang]
+		switch {
+		case s.N >= 5 && !ok:
+			t.Errorf("%s has %d questions but no hit@3 floor here: add one", lang, s.N)
+		case ok && s.HitAt3 < floor:
+			t.Errorf("retrieval regressed for %s: hit@3 %.2f, floor %.2f", lang, s.HitAt3, floor)
+		}
+	}
+	for lang := range floors {
+		if rep.ByLang[lang].N < 5 {
+			t.Errorf("floor for %s, which has %d questions", lang, rep.ByLang[lang].N)
+		}
+	}
+
+	// Fact recall leaves out the questions without facts and counts redirects by the authority
+	// they name.
+	qs, err := readQuestions([]string{filepath.Join(sample, "eval", "dev.*.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noFacts := 0
+	for _, q := range qs {
+		if q.Kind != "out_of_scope" && len(q.Facts) == 0 {
+			noFacts++
+		}
+	}
+	if noFacts == 0 || rep.WithoutFacts != noFacts {
+		t.Errorf("%d questions without facts reported, the files have %d", rep.WithoutFacts, noFacts)
+	}
+	if rep.RedirectNamed == nil || *rep.RedirectNamed < 0.5 {
+		t.Errorf("redirects naming the authority: %v", rep.RedirectNamed)
+	}
+
+	// The naive baseline (BM25 over whole pages, measured at about 0.36 / 0.49 from outside; 0.41 /
+	// 0.58 here) is computed and stays far below citybot.
+	b := rep.Baseline
+	if b.HitAt1 < 0.25 || b.HitAt1 > 0.55 || b.HitAt3 < b.HitAt1 || b.HitAt3 >= rep.HitAt3 {
+		t.Errorf("baseline hit@1 %.2f hit@3 %.2f, want hit@1 in 0.25-0.55 and hit@3 below citybot's %.2f", b.HitAt1, b.HitAt3, rep.HitAt3)
+	}
+	if len(b.ByLang) != len(rep.ByLang) {
+		t.Errorf("baseline languages %v, citybot's %v", b.ByLang, rep.ByLang)
+	}
+	for lang, s := range rep.ByLang {
+		bs, ok := b.ByLang[lang]
+		if !ok || bs.N != s.N || bs.HitAt1 < 0 || bs.HitAt1 > bs.HitAt3 || bs.HitAt3 > 1 {
+			t.Errorf("baseline for %s: %+v (citybot %+v)", lang, bs, s)
+		}
+	}
+	t.Logf("dev questions: hit@1 %.2f hit@3 %.2f mrr %.2f fact recall %.2f (%d without facts, redirects %.2f) declined %.2f false handoffs %.2f; baseline %.2f / %.2f",
+		rep.HitAt1, rep.HitAt3, rep.MRR, *rep.FactRecall, rep.WithoutFacts, *rep.RedirectNamed, *rep.OOSDeclined, *rep.FalseHandoff, b.HitAt1, b.HitAt3)
+}
+
+func TestFactCheck(t *testing.T) {
+	answer := func(text string) bot.Reply { return bot.Reply{Kind: "answer", Text: text} }
+	handoff := func(text string) bot.Reply { return bot.Reply{Kind: "handoff", Text: text} }
+	q := func(kind string, facts ...string) question { return question{Kind: kind, Facts: facts} }
+	for i, tc := range []struct {
+		q             question
+		reply         bot.Reply
+		counts, right bool
+	}{
+		{q("answerable", "37,00 Euro"), answer("Er kostet 37,00 Euro."), true, true},
+		{q("answerable", "37,00 Euro", "sofort"), answer("Er kostet 37,00 Euro."), true, false},
+		{q("answerable", "37,00 Euro"), handoff("Er kostet 37,00 Euro, fragen Sie uns."), true, false},
+		{q("answerable"), answer("Irgendetwas."), false, false},
+		{q("answerable"), handoff("Fragen Sie uns."), false, false},
+		{q("redirect", "Amtsgericht"), handoff("Dafür ist das Amtsgericht zuständig."), true, true},
+		{q("redirect", "Amtsgericht"), answer("Das Amtsgericht stellt ihn aus."), true, true},
+		{q("redirect", "Amtsgericht"), handoff("Wenden Sie sich an das Bürgerbüro."), true, false},
+		{q("redirect"), handoff("Wenden Sie sich an das Bürgerbüro."), false, false},
+		{q("out_of_scope"), handoff("Dazu weiß ich nichts."), false, false},
+	} {
+		if counts, right := factCheck(tc.q, tc.reply); counts != tc.counts || right != tc.right {
+			t.Errorf("%d: %+v / %+v: counts %v right %v, want %v %v", i, tc.q, tc.reply, counts, right, tc.counts, tc.right)
+		}
+	}
+}
+
+func TestPrintEvalMarksRowsBelowTheBaseline(t *testing.T) {
+	ours, base := newTallies(), newTallies()
+	add := func(ts *tallies, lang string, ranks ...int) {
+		for _, r := range ranks {
+			ts.add(question{Lang: lang, Kind: "answerable"}, r)
+		}
+	}
+	add(ours, "de", 1, 1, 1, 1, 2) // hit@1 0.80
+	add(base, "de", 1, 1, 1, 2, 2) // 0.60
+	add(ours, "en", 2, 2, 1, 1, 0) // 0.40
+	add(base, "en", 1, 1, 1, 0, 0) // 0.60: marked
+	add(ours, "fa", 0, 0)          // 0.00
+	add(base, "fa", 1, 1)          // 1.00, but only 2 questions
+	var out bytes.Buffer
+	printEval(&out, ours, base)
+	rows := map[string]string{}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = line
+		}
+	}
+	if h := strings.Fields(strings.Split(out.String(), "\n")[0]); strings.Join(h, " ") != "n hit@1 hit@3 mrr | base@1 base@3" {
+		t.Errorf("header %q", h)
+	}
+	for name, want := range map[string]string{
+		"all": "all 12 0.50 0.75 0.62 | 0.67 0.83 !",
+		"de":  "de 5 0.80 1.00 0.90 | 0.60 1.00",
+		"en":  "en 5 0.40 0.80 0.60 | 0.60 0.60 !",
+		"fa":  "fa 2 0.00 0.00 0.00 | 1.00 1.00",
+	} {
+		if got := strings.Join(strings.Fields(rows[name]), " "); got != want {
+			t.Errorf("row %s: %q, want %q\n%s", name, got, want, out.String())
+		}
+	}
 }
 
 func TestEvalBadQuestionFiles(t *testing.T) {
@@ -144,5 +273,34 @@ func TestEvalBadQuestionFiles(t *testing.T) {
 	}
 	if _, err := readQuestions([]string{filepath.Join(dir, "missing.jsonl")}); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+func TestRerankerIsPassedOn(t *testing.T) {
+	ctx := context.Background()
+	for url, want := range map[string]string{"": "", "http://tei:8080": "http://tei:8080/rerank"} {
+		vars := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_RERANK_URL": url}
+		cfg, err := loadConfig(func(k string) string { return vars[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &env{stdout: io.Discard, stderr: io.Discard, cfg: cfg, log: newLogger(io.Discard, "error")}
+		db, ix, err := openIndex(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if r, ok := ix.Reranker().(*knowledge.HTTPReranker); ok {
+			got = r.Endpoint
+		} else if ix.Reranker() != nil {
+			t.Errorf("%q: reranker %T", url, ix.Reranker())
+		}
+		if got != want {
+			t.Errorf("%q: index's reranker at %q, want %q", url, got, want)
+		}
+		if _, _, err := newEngine(e, ix); err != nil {
+			t.Error(err)
+		}
+		db.Close()
 	}
 }

@@ -152,7 +152,29 @@ func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, e
 			return nil, err
 		}
 	}
-	return knowledge.NewIndex(ctx, db.Pool, emb, g, meili, e.log)
+	ix, err := knowledge.NewIndex(ctx, db.Pool, emb, g, meili, e.log)
+	if err != nil {
+		return nil, err
+	}
+	rr, err := newReranker(e)
+	if err != nil {
+		return nil, err
+	}
+	ix.SetReranker(rr)
+	return ix, nil
+}
+
+// newReranker is the configured cross-encoder reranker, nil when CITYBOT_RERANK_URL is unset
+// (the offline default).
+func newReranker(e *env) (knowledge.Reranker, error) {
+	if e.cfg.RerankURL == "" {
+		return nil, nil
+	}
+	r, err := knowledge.NewHTTPReranker(e.cfg.RerankURL, e.cfg.RerankModel, e.cfg.RerankKey, e.cfg.RerankTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envRerankURL, err)
+	}
+	return r, nil
 }
 
 // newEngine builds the chat engine over ix as configured.
