@@ -140,7 +140,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Workers, err = strconv.Atoi(get(envWorkers, "4")); err != nil || c.Workers <= 0 {
 		return c, fmt.Errorf("%s: want a positive number", envWorkers)
 	}
-	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.3"), 64); err != nil || c.MinConf < 0 || c.MinConf > 1 {
+	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.25"), 64); err != nil || c.MinConf < 0 || c.MinConf > 1 {
 		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
 	}
 	c.Addr = get(envAddr, ":8080")
