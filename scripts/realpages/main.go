@@ -413,7 +413,14 @@ func cmdCheck(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		files = append(files, m...)
+		for _, f := range m {
+			// The recipe lives next to the questions, so the documented glob
+			// 'eval/realpages/*.jsonl' matches it too; it holds pages, not questions.
+			if filepath.Base(f) == filepath.Base(defaultRecipe) {
+				continue
+			}
+			files = append(files, f)
+		}
 	}
 	sort.Strings(files)
 	if len(files) == 0 {
