@@ -306,11 +306,19 @@ func render(excerpt, town, url string) string {
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">")
 	fmt.Fprintf(&b, "<title>%s – %s</title>", html.EscapeString(title), html.EscapeString(town))
 	fmt.Fprintf(&b, "<link rel=\"canonical\" href=\"%s\"></head>\n<body><main>\n", html.EscapeString(url))
+	start := 1
 	if len(lines) > 0 {
 		fmt.Fprintf(&b, "<h1>%s</h1>\n", html.EscapeString(title))
+		// Many stored copies begin mid-text, so their first line is a sentence rather than a
+		// title. Extractors take the h1 as the title and may leave it out of the body, which
+		// would drop that sentence's facts (or, for a one-line page, all content): such a
+		// line is rendered once more as the first paragraph.
+		if !titleLike(title) {
+			start = 0
+		}
 	}
 	inList := false
-	for i := 1; i < len(lines); i++ {
+	for i := start; i < len(lines); i++ {
 		l := lines[i]
 		if text, ok := itemText(l); ok {
 			if !inList {
@@ -341,6 +349,11 @@ func render(excerpt, town, url string) string {
 	}
 	b.WriteString("</main></body></html>\n")
 	return b.String()
+}
+
+// titleLike: short and not ending like a sentence.
+func titleLike(l string) bool {
+	return utf8.RuneCountInString(l) <= 60 && !strings.HasSuffix(l, ".") && !strings.HasSuffix(l, "!")
 }
 
 // isHeading: at most 60 characters, not ending like a sentence, and followed by a longer line
