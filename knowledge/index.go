@@ -161,10 +161,10 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 			return fmt.Errorf("insert chunks: %w", err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO postings (lexeme, chunk_id, tf, len, page_id)
+		_, err = tx.Exec(ctx, `INSERT INTO postings (lexeme, chunk_id, tf, len, page_id, lang)
 			SELECT u.lexeme, c.id,
-				(SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w), c.lex_len, c.page_id
-			FROM chunks c, unnest(c.tsv) u WHERE c.page_id = $1`, id)
+				(SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w), c.lex_len, c.page_id, $2
+			FROM chunks c, unnest(c.tsv) u WHERE c.page_id = $1`, id, lang)
 		if err != nil {
 			return fmt.Errorf("insert postings: %w", err)
 		}
@@ -229,16 +229,18 @@ func (ix *Index) refreshStats(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM lexeme_stats"); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO lexeme_stats (lexeme, df)
-			SELECT lexeme, count(*) FROM postings GROUP BY lexeme`); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO lexeme_stats (lexeme, lang, df)
+			SELECT lexeme, lang, count(*) FROM postings GROUP BY lexeme, lang`); err != nil {
 			return fmt.Errorf("compute lexeme stats: %w", err)
 		}
-		var n int64
+		var n, en int64
 		var avg float64
-		if err := tx.QueryRow(ctx, "SELECT count(*), coalesce(avg(lex_len), 0) FROM chunks").Scan(&n, &avg); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE p.lang LIKE 'en%'), coalesce(avg(lex_len), 0)
+			FROM chunks c JOIN pages p ON p.id = c.page_id`).Scan(&n, &en, &avg); err != nil {
 			return err
 		}
-		for k, v := range map[string]string{"chunks": strconv.FormatInt(n, 10), "avg_len": strconv.FormatFloat(avg, 'f', 3, 64)} {
+		for k, v := range map[string]string{"chunks": strconv.FormatInt(n, 10), "avg_len": strconv.FormatFloat(avg, 'f', 3, 64),
+			"chunks:de": strconv.FormatInt(n-en, 10), "chunks:en": strconv.FormatInt(en, 10)} {
 			if _, err := tx.Exec(ctx, `INSERT INTO index_meta (key, value) VALUES ($1, $2)
 				ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, k, v); err != nil {
 				return err

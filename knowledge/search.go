@@ -348,25 +348,28 @@ func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evide
 	// occurrence counts three times, the page description twice. ts_rank has no IDF, which is why
 	// plain PostgreSQL FTS ranks so poorly on questions (see MEASURED.md). Pages are chosen by
 	// the sum over the question's lexemes of each one's best chunk on the page, so that a page
-	// with many sections that each mention a common word does not win by their number; rows
-	// with chunk 0 carry the lexemes' IDF.
+	// with many sections that each mention a common word does not win by their number. A
+	// lexeme's IDF is taken among the chunks of its page's language group (German or English
+	// pages): an English word on a town's few English pages is not rare because the German
+	// pages lack it. Rows with chunk 0 carry each lexeme's IDF in the group that uses it most.
 	rows, err := ix.pool.Query(ctx, `
 WITH meta AS (
-    SELECT (SELECT value::float8 FROM index_meta WHERE key = 'chunks') AS n,
-           (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
+    SELECT (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
+), groups AS (
+    SELECT substr(key, 8) AS lang, value::float8 AS n FROM index_meta WHERE key LIKE 'chunks:%'
 ), q AS (
-    SELECT s.lexeme, w.qw, ln(1 + (meta.n - s.df + 0.5) / (s.df + 0.5)) AS idf
-    FROM lexeme_stats s, meta, unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
-    WHERE s.lexeme = w.lexeme AND s.df <= $2 * meta.n
+    SELECT s.lexeme, s.lang, s.df, w.qw, ln(1 + (g.n - s.df + 0.5) / (s.df + 0.5)) AS idf
+    FROM lexeme_stats s JOIN groups g USING (lang), unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
+    WHERE s.lexeme = w.lexeme AND s.df <= $2 * g.n
 ), c AS (
     SELECT p.page_id, p.chunk_id, q.lexeme, q.qw,
            q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / greatest(meta.avg_len, 1))) AS s
-    FROM q JOIN postings p ON p.lexeme = q.lexeme, meta
+    FROM q JOIN postings p ON p.lexeme = q.lexeme AND p.lang = q.lang, meta
 ), best AS (
     SELECT page_id FROM (SELECT page_id, lexeme, max(qw * s) AS s FROM c GROUP BY page_id, lexeme) t
     GROUP BY page_id ORDER BY sum(s) DESC, page_id LIMIT $3
 )
-SELECT 0::bigint, lexeme, idf FROM q
+SELECT 0::bigint, lexeme, idf FROM (SELECT DISTINCT ON (lexeme) lexeme, idf FROM q ORDER BY lexeme, df DESC, lang) u
 UNION ALL
 SELECT c.chunk_id, c.lexeme, c.s FROM c JOIN best USING (page_id)`, terms, commonDF, candidates, weights)
 	if err != nil {

@@ -129,7 +129,7 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	rows, err = ix.pool.Query(ctx, "SELECT lexeme, df FROM lexeme_stats")
+	rows, err = ix.pool.Query(ctx, "SELECT lexeme, sum(df)::int FROM lexeme_stats GROUP BY lexeme")
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
