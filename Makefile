@@ -23,7 +23,8 @@ demo: setup build
 	if [[ $$(id -u) -eq 0 && -z "$${CITYBOT_DATA:-}" ]] && ! runuser -u postgres -- test -x "$$(pwd)"; then \
 		data=/var/lib/citybot-demo; mkdir -p $$data; echo "demo: data in $$data"; fi; \
 	CITYBOT_DATA=$$data $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && \
-	CITYBOT_DATA=$$data $(BIN) serve
+	CITYBOT_DATA=$$data CITYBOT_CITY=$${CITYBOT_CITY:-Musterstadt} \
+		CITYBOT_PRIVACY_URL=$${CITYBOT_PRIVACY_URL:-$(SAMPLE_BASE)/datenschutz} $(BIN) serve
 
 test: setup lint eval test-go test-browser
 

@@ -123,8 +123,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EmbedKey:     get(envEmbedKey, ""),
 		GlossaryDir:  get(envGlossaryDir, ""),
 		LogLevel:     get(envLogLevel, "info"),
-		City:         get(envCity, "Musterstadt"),
-		PrivacyURL:   get(envPrivacyURL, "https://www.musterstadt.example/datenschutz"),
+		// No defaults: a deployment that configured nothing must not pose as the sample city.
+		// serve refuses to start without them.
+		City:       get(envCity, ""),
+		PrivacyURL: get(envPrivacyURL, ""),
 		ContactPhone: get(envContactPhone, "115"),
 		ContactEmail: get(envContactEmail, ""),
 		ContactHours: get(envContactHours, ""),

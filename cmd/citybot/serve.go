@@ -33,6 +33,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if e.cfg.City == "" || e.cfg.PrivacyURL == "" {
+		return fmt.Errorf("%s and %s must be set: every welcome names the town and links its privacy notice "+
+			"(make demo sets them for the sample city)", envCity, envPrivacyURL)
+	}
 	db, ix, err := openIndex(ctx, e)
 	if err != nil {
 		return err

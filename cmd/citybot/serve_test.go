@@ -73,7 +73,8 @@ func freeAddr(t *testing.T) string {
 // in the metrics, which are served on their own address and not on the citizens'.
 func TestServeWithMetrics(t *testing.T) {
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
-	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_METRICS_ADDR": metricsAddr}
+	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_METRICS_ADDR": metricsAddr,
+		"CITYBOT_CITY": "Musterstadt", "CITYBOT_PRIVACY_URL": "https://www.musterstadt.example/datenschutz"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	var stderr bytes.Buffer
@@ -120,5 +121,23 @@ func TestServeWithMetrics(t *testing.T) {
 	}
 	if code, _ := body("http://" + addr + "/metrics"); code != http.StatusNotFound {
 		t.Errorf("metrics on the citizens' address: %d, want 404", code)
+	}
+}
+
+// TestServeNeedsItsTown: a deployment that configured no town refuses to serve rather than
+// greeting citizens as the sample city; each missing setting is named.
+func TestServeNeedsItsTown(t *testing.T) {
+	for _, env := range []map[string]string{
+		{},
+		{"CITYBOT_CITY": "Lindenbrück"},
+		{"CITYBOT_PRIVACY_URL": "https://www.lindenbrueck.example/datenschutz"},
+	} {
+		code, _, stderr := citybot(t, env, "serve", "--addr", freeAddr(t))
+		if code == 0 || !strings.Contains(stderr, "CITYBOT_CITY and CITYBOT_PRIVACY_URL must be set") {
+			t.Errorf("serve with %v: exit %d, %q", env, code, stderr)
+		}
+		if strings.Contains(stderr, "Musterstadt") {
+			t.Errorf("serve with %v poses as the sample city: %q", env, stderr)
+		}
 	}
 }

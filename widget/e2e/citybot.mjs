@@ -48,7 +48,8 @@ async function waitReady(base, proc, limitMs) {
 export async function startCitybot() {
   const data = await mkdtemp(join(tmpdir(), 'citybot-e2e-'));
   await chmod(data, 0o755); // as root the database runs as the postgres user
-  const env = { ...process.env, CITYBOT_DATA: data, CITYBOT_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, CITYBOT_DATA: data, CITYBOT_LOG_LEVEL: 'warn', CITYBOT_CITY: 'Musterstadt',
+    CITYBOT_PRIVACY_URL: 'https://www.musterstadt.example/datenschutz' };
   await run(['ingest', '--dir', 'sample/musterstadt', '--base-url', 'https://www.musterstadt.example'], env);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
