@@ -113,20 +113,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		DatabaseURL:  get(envDatabaseURL, ""),
-		DataDir:      get(envData, "./var"),
-		MeiliURL:     get(envMeiliURL, ""),
-		MeiliKey:     get(envMeiliKey, ""),
-		MeiliIndex:   get(envMeiliIndex, "citybot_chunks"),
-		EmbedURL:     get(envEmbedURL, ""),
-		EmbedModel:   get(envEmbedModel, ""),
-		EmbedKey:     get(envEmbedKey, ""),
-		GlossaryDir:  get(envGlossaryDir, ""),
-		LogLevel:     get(envLogLevel, "info"),
+		DatabaseURL: get(envDatabaseURL, ""),
+		DataDir:     get(envData, "./var"),
+		MeiliURL:    get(envMeiliURL, ""),
+		MeiliKey:    get(envMeiliKey, ""),
+		MeiliIndex:  get(envMeiliIndex, "citybot_chunks"),
+		EmbedURL:    get(envEmbedURL, ""),
+		EmbedModel:  get(envEmbedModel, ""),
+		EmbedKey:    get(envEmbedKey, ""),
+		GlossaryDir: get(envGlossaryDir, ""),
+		LogLevel:    get(envLogLevel, "info"),
 		// No defaults: a deployment that configured nothing must not pose as the sample city.
 		// serve refuses to start without them.
-		City:       get(envCity, ""),
-		PrivacyURL: get(envPrivacyURL, ""),
+		City:         get(envCity, ""),
+		PrivacyURL:   get(envPrivacyURL, ""),
 		ContactPhone: get(envContactPhone, "115"),
 		ContactEmail: get(envContactEmail, ""),
 		ContactHours: get(envContactHours, ""),
