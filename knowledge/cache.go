@@ -69,6 +69,9 @@ type chunkInfo struct {
 	heads      []string
 	url, title string
 	docTitle   string
+	// titleTerms are the title field's lexemes, analysed once: folding is a search's largest
+	// cost in Go.
+	titleTerms map[string]bool
 	lang       string
 	alternates map[string]string
 }
@@ -123,6 +126,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 		return fmt.Errorf("warm chunk cache: %w", err)
 	}
 	infos := map[int64]chunkInfo{}
+	titles := titleSets{}
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
@@ -130,6 +134,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 			rows.Close()
 			return fmt.Errorf("warm chunk cache: %w", err)
 		}
+		ci.titleTerms = titles.of(ci)
 		infos[id] = ci
 	}
 	rows.Close()

@@ -252,7 +252,7 @@ func (ix *Index) refreshStats(ctx context.Context) error {
 	}
 	// Fresh planner statistics (with stale ones PostgreSQL sorts every vector instead of using
 	// HNSW) and a fresh visibility map, so BM25 reads postings from the index alone.
-	for _, sql := range []string{"ANALYZE chunks", "VACUUM (ANALYZE) postings"} {
+	for _, sql := range []string{"ANALYZE chunks", "ANALYZE lexeme_stats", "VACUUM (ANALYZE) postings"} {
 		if _, err := ix.pool.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("%s: %w", sql, err)
 		}

@@ -642,10 +642,7 @@ func (q questionWeights) coverage(units []unit, has func(string) bool) float64 {
 }
 
 func (p *pageEvidence) score(units []unit, v *vocabulary, q questionWeights) {
-	title := map[string]bool{}
-	for _, t := range titleTerms(p.info.title, p.info.docTitle, p.info.lang) {
-		title[t] = true
-	}
+	title := p.info.titleTerms
 	inTitle := func(t string) float64 {
 		if title[t] {
 			return v.titleIDF(t)
@@ -730,12 +727,14 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	}
 	defer rows.Close()
 	loaded := map[int64]chunkInfo{}
+	titles := titleSets{}
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
 		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
 			return nil, fmt.Errorf("load hits: %w", err)
 		}
+		ci.titleTerms = titles.of(ci)
 		loaded[id] = ci
 		found[id] = ci
 	}

@@ -168,6 +168,22 @@ func (ix *Index) Names(ctx context.Context, place string) (bool, error) {
 	return len(lexemes(place, "de")) > 0, nil
 }
 
+// titleSets analyses each page's title field once while chunks are loaded; the chunks of a
+// page share the set.
+type titleSets map[string]map[string]bool
+
+func (ts titleSets) of(ci chunkInfo) map[string]bool {
+	if set, ok := ts[ci.url]; ok {
+		return set
+	}
+	set := map[string]bool{}
+	for _, t := range titleTerms(ci.title, ci.docTitle, ci.lang) {
+		set[t] = true
+	}
+	ts[ci.url] = set
+	return set
+}
+
 // titleTerms are the lexemes of a page's title field: its title and its document title (which
 // often adds the town's or office's name), as a question's words are matched against them.
 func titleTerms(title, docTitle, lang string) []string {

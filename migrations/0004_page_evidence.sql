@@ -4,8 +4,6 @@
 ALTER TABLE postings ADD COLUMN page_id bigint;
 UPDATE postings p SET page_id = c.page_id FROM chunks c WHERE c.id = p.chunk_id;
 ALTER TABLE postings ALTER COLUMN page_id SET NOT NULL;
-ALTER TABLE postings DROP CONSTRAINT postings_pkey;
-ALTER TABLE postings ADD PRIMARY KEY (lexeme, chunk_id) INCLUDE (tf, len, page_id);
 
 
 -- The document's <title> as written (often "Service – Town"): part of the page's title field.
@@ -16,6 +14,9 @@ ALTER TABLE pages ADD COLUMN doc_title text NOT NULL DEFAULT '';
 -- and document frequencies carry the page's language group (the stemmer's: de or en).
 ALTER TABLE postings ADD COLUMN lang text NOT NULL DEFAULT 'de';
 UPDATE postings p SET lang = 'en' FROM pages g WHERE g.id = p.page_id AND g.lang LIKE 'en%';
+-- Scoring reads postings from the index alone (an index-only scan), so the index carries all.
+ALTER TABLE postings DROP CONSTRAINT postings_pkey;
+ALTER TABLE postings ADD PRIMARY KEY (lexeme, chunk_id) INCLUDE (tf, len, page_id, lang);
 ALTER TABLE lexeme_stats ADD COLUMN lang text NOT NULL DEFAULT 'de';
 ALTER TABLE lexeme_stats DROP CONSTRAINT lexeme_stats_pkey;
 ALTER TABLE lexeme_stats ADD PRIMARY KEY (lexeme, lang);
