@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -274,4 +275,73 @@ func coverageOf(hits []Hit, url string) float64 {
 		}
 	}
 	return -1
+}
+
+// shiftedEmbedder is an embedder like many real models: every text shares a large common
+// direction, so all cosines are high (0.7 and more) and a fixed cosine says nothing. Lift, which
+// measures against the question's own background, must still tell a fitting page from none.
+type shiftedEmbedder struct{ *HashEmbedder }
+
+func (s shiftedEmbedder) Model() string { return "test-shifted" }
+
+func (s shiftedEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	vs, err := s.HashEmbedder.Embed(ctx, texts)
+	for _, v := range vs {
+		v[0] += 2 // the shared direction, then back to unit length
+		var n float32
+		for _, x := range v {
+			n += x * x
+		}
+		n = float32(math.Sqrt(float64(n)))
+		for i := range v {
+			v[i] /= n
+		}
+	}
+	return vs, err
+}
+
+// TestEvidenceMeansTheSameOnEveryBackend: coverage and lift, which confidence is made of, tell a
+// question that a page answers from one that no page answers, with PostgreSQL or Meilisearch as
+// the lexical side and with an embedder whose cosines are all high.
+func TestEvidenceMeansTheSameOnEveryBackend(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeFiles(t, dir, rankingSite)
+	src := DirSource{Dir: dir, BaseURL: "https://www.lindenbrueck.example"}
+	_, meiliSrv := newMeiliDouble(t, "secret")
+	backends := map[string]*Index{
+		"postgres":          newTestIndex(t, nil),
+		"meilisearch":       newMeiliIndex(t, meiliSrv.URL, "secret", "chunks"),
+		"high-cosine model": newTestIndex(t, shiftedEmbedder{NewHashEmbedder(0)}),
+	}
+	for name, ix := range backends {
+		t.Run(name, func(t *testing.T) {
+			if sum, err := ix.Ingest(ctx, src, 2, nil); err != nil || sum.Failed > 0 {
+				t.Fatalf("ingest: %+v %v", sum, err)
+			}
+			fits, err := ix.Search(ctx, Query{Text: "Wann muss ich meinen Hund zur Hundesteuer anmelden?", Lang: "de", Limit: 3})
+			if err != nil || len(fits) == 0 {
+				t.Fatal(fits, err)
+			}
+			none, err := ix.Search(ctx, Query{Text: "Wie kündige ich den Rundfunkbeitrag für meine Wohnung?", Lang: "de", Limit: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasSuffix(fits[0].URL, "/hundesteuer") || fits[0].Coverage < 0.8 {
+				t.Errorf("fitting question: %s covers %.2f, want the dog tax page covering ≥ 0.8", fits[0].URL, fits[0].Coverage)
+			}
+			if len(none) > 0 && none[0].Coverage > 0.5 {
+				t.Errorf("question no page answers: %s covers %.2f, want ≤ 0.5", none[0].URL, none[0].Coverage)
+			}
+			if len(none) > 0 && none[0].Lift >= fits[0].Lift {
+				t.Errorf("lift %.3f for a question no page answers, %.3f for a fitting one", none[0].Lift, fits[0].Lift)
+			}
+			if name == "high-cosine model" && len(none) > 0 && none[0].Vector < 0.6 {
+				t.Errorf("the test's premise: a raw cosine of %.2f for a question no page answers should be high", none[0].Vector)
+			}
+			if fits[0].Lift <= 0 || fits[0].Lift > 1 {
+				t.Errorf("lift %.3f outside (0, 1]", fits[0].Lift)
+			}
+		})
+	}
 }
