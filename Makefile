@@ -7,7 +7,7 @@ BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
 
-.PHONY: setup build demo test test-go test-browser lint eval bench sample-data clean
+.PHONY: setup build demo test test-go test-browser lint eval eval-auenstadt eval-realpages bench sample-data clean
 
 setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chromium and Node.js where missing
 	@bash scripts/setup-debian.sh
@@ -48,6 +48,19 @@ test-browser: build
 eval: build
 	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) >/dev/null && \
 		$(BIN) eval --questions "sample/eval/dev.*.jsonl"; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
+
+# The same on the second sample town (a messy legacy template, a Landkreis responsible for some
+# services), tune and held-out questions apart.
+eval-auenstadt: build
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir sample/auenstadt --base-url https://www.auenstadt.example >/dev/null && \
+		$(BIN) eval --questions sample/eval-auenstadt/tune.jsonl && $(BIN) eval --questions sample/eval-auenstadt/holdout.jsonl; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
+
+# Real towns' pages, rebuilt locally from the search tool (eval/realpages/README.md); never committed.
+REALPAGES ?= /work/data/realpages/site
+eval-realpages: build
+	@test -d $(REALPAGES) || { echo "eval-realpages: $(REALPAGES) missing, see eval/realpages/README.md"; exit 1; }
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir $(REALPAGES) --base-url https://realpages.invalid >/dev/null && \
+		$(BIN) eval --questions eval/realpages/questions.tune.jsonl && $(BIN) eval --questions eval/realpages/questions.holdout.jsonl; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./knowledge/

@@ -135,28 +135,7 @@ func readRaw(dir string) (map[string]rawPage, error) {
 	return pages, nil
 }
 
-func readRecipe(path string) ([]recipeLine, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []recipeLine
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var r recipeLine
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-		out = append(out, r)
-	}
-	return out, sc.Err()
-}
+func readRecipe(path string) ([]recipeLine, error) { return readJSONLines[recipeLine](path, false) }
 
 // cmdRecipe writes the recipe from a raw directory; it is how the committed recipe was made.
 func cmdRecipe(args []string, stdout io.Writer) error {
@@ -515,13 +494,17 @@ func cmdCheck(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func readQuestions(path string) ([]question, error) {
+// readQuestions reads a question file strictly: a misspelt field is an error, not a lost fact.
+func readQuestions(path string) ([]question, error) { return readJSONLines[question](path, true) }
+
+// readJSONLines reads one JSON value a line, skipping blank lines; strict refuses unknown fields.
+func readJSONLines[T any](path string, strict bool) ([]T, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []question
+	var out []T
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -530,12 +513,14 @@ func readQuestions(path string) ([]question, error) {
 			continue
 		}
 		dec := json.NewDecoder(strings.NewReader(line))
-		dec.DisallowUnknownFields()
-		var q question
-		if err := dec.Decode(&q); err != nil {
+		if strict {
+			dec.DisallowUnknownFields()
+		}
+		var v T
+		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
 		}
-		out = append(out, q)
+		out = append(out, v)
 	}
 	return out, sc.Err()
 }
