@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -204,7 +205,8 @@ func listText(n *html.Node, depth int) string {
 }
 
 // linkList tells lists that are navigation ("Verwandte Leistungen", A–Z indexes): nearly all of
-// their text is link text.
+// their text is link text. Links to documents (forms as PDF, Word, OpenDocument) are content, not
+// navigation: a page of forms is what a citizen came for, and it often has nothing else.
 func linkList(n *html.Node) bool {
 	total := len(clean(inlineText(n)))
 	if total == 0 {
@@ -215,7 +217,9 @@ func linkList(n *html.Node) bool {
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if c.Type == html.ElementNode && c.Data == "a" {
-				linked += len(clean(inlineText(c)))
+				if !documentLink(c) {
+					linked += len(clean(inlineText(c)))
+				}
 				continue
 			}
 			walk(c)
@@ -223,6 +227,24 @@ func linkList(n *html.Node) bool {
 	}
 	walk(n)
 	return float64(linked) >= 0.8*float64(total)
+}
+
+// documentLink tells a link to a document rather than a page.
+func documentLink(a *html.Node) bool {
+	for _, at := range a.Attr {
+		if at.Key != "href" {
+			continue
+		}
+		p := strings.ToLower(at.Val)
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
+		}
+		switch path.Ext(p) {
+		case ".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods":
+			return true
+		}
+	}
+	return false
 }
 
 // clean collapses all white space to single spaces.

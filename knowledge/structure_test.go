@@ -409,3 +409,26 @@ func TestExtractReadsARepeatedBoxOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPageOfFormsIsContent: a page whose content is only links to forms (PDF) is read, not
+// dropped as navigation; a list of links to other pages still is navigation.
+func TestPageOfFormsIsContent(t *testing.T) {
+	raw := []byte(`<!DOCTYPE html><html lang="de"><head><title>Formulare - Stadt Lindenbrück</title></head><body>
+<div class="sidebar"><ul><li><a href="/rathaus">Rathaus</a></li><li><a href="/kontakt">Kontakt</a></li></ul></div>
+<div id="content"><h1>Formulare</h1><h3>Steuern</h3><ul>
+<li><a href="/files/hundesteuer-anmeldung.pdf">Anmeldung zur Hundesteuer (PDF, 77 KB)</a></li>
+<li><a href="/files/sepa.pdf?v=2">SEPA-Lastschriftmandat (PDF, 45 KB)</a></li></ul>
+<h3>Verwandte Seiten</h3><ul><li><a href="/hundesteuer">Hundesteuer</a></li><li><a href="/steuern">Steuern</a></li></ul></div>
+</body></html>`)
+	p, err := Extract(raw, mustURL(t, "https://www.lindenbrueck.example/formulare"), "")
+	if err != nil {
+		t.Fatalf("a page of forms has no content: %v", err)
+	}
+	text := allText(p)
+	if !strings.Contains(text, "Anmeldung zur Hundesteuer (PDF, 77 KB)") || !strings.Contains(text, "SEPA-Lastschriftmandat") {
+		t.Errorf("forms missing:\n%s", text)
+	}
+	if strings.Contains(text, "- Steuern") {
+		t.Errorf("a list of links to pages is navigation:\n%s", text)
+	}
+}
