@@ -62,8 +62,10 @@ type ChunkHit struct {
 // Search tuning. These are principles more than weights: each is a property that holds on any
 // site, and none was swept on one site's questions.
 const (
-	// candidates per side: the vector side's chunks, and the lexical side's pages.
+	// candidates: the vector side's chunks, and Meilisearch's.
 	candidates = 60
+	// candidatePages: the lexical side's pages, each with all its matching chunks.
+	candidatePages = 30
 	// expansionWeight is the weight of a term that only the glossary added: the citizen's own
 	// words say more about the question than a synonym does.
 	expansionWeight = 0.7
@@ -239,7 +241,11 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	if lexErr != nil {
 		return nil, lexErr
 	}
-	hits, err := ix.pages(ctx, a.Lang, units, v, ev, vec, max(k, rerankPages))
+	want := k
+	if ix.reranker != nil {
+		want = max(k, rerankPages)
+	}
+	hits, err := ix.pages(ctx, a.Lang, units, v, ev, vec, want)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +377,7 @@ WITH meta AS (
 )
 SELECT 0::bigint, lexeme, idf FROM (SELECT DISTINCT ON (lexeme) lexeme, idf FROM q ORDER BY lexeme, df DESC, lang) u
 UNION ALL
-SELECT c.chunk_id, c.lexeme, c.s FROM c JOIN best USING (page_id)`, terms, commonDF, candidates, weights)
+SELECT c.chunk_id, c.lexeme, c.s FROM c JOIN best USING (page_id)`, terms, commonDF, candidatePages, weights)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}
