@@ -70,7 +70,8 @@ var aspectCues = map[aspect][]string{
 // aspectFacts find an aspect's facts in the city's pages (German, and English where the site
 // has English pages).
 var aspectFacts = map[aspect]*regexp.Regexp{
-	aspectMoney: regexp.MustCompile(`(?i)\d[\d.,]*\s*(euro|eur\b|€)|€\s*\d|kostenlos|kostenfrei|gebührenfrei|free of charge|\bfree\b`),
+	// Amounts as towns write them: "37,00 €", "12,-- €", "€ 5", "EUR 26", "Euro 26".
+	aspectMoney: regexp.MustCompile(`(?i)\d[\d.,]*(-{1,2})?\s*(euro|eur\b|€)|(€|\beur\b|\beuro)\s*\d|kostenlos|kostenfrei|gebührenfrei|free of charge|\bfree\b`),
 	aspectTime: regexp.MustCompile(`(?i)\d{1,2}([.:]\d{2})?\s*(uhr|a\.m\.|p\.m\.)|\d{1,2}(:\d{2})?\s*[–-]\s*\d{1,2}(:\d{2})?\s*(uhr|h\b)|` +
 		`\b(\d+|eine?[mnr]?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|vierzehn|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+` +
 		`(werk|arbeits|kalender)?(tag|woche|monat|jahr|stunde|minute|day|week|month|year|hour|working day|business day)|` +

@@ -24,3 +24,17 @@ func TestTurkishPayIsNotGermanOr(t *testing.T) {
 		}
 	}
 }
+
+// TestMoneyAsTownsWriteIt: every way real towns' pages write an amount states money.
+func TestMoneyAsTownsWriteIt(t *testing.T) {
+	for _, text := range []string{"Gebühr: 37,00 €", "Die Urkunde kostet 12,-- €.", "Gebühr EUR 26", "Euro 26 je Anmeldung", "€ 5,50", "10 Euro", "gebührenfrei"} {
+		if factsIn(text)&aspectMoney == 0 {
+			t.Errorf("%q states no amount", text)
+		}
+	}
+	for _, text := range []string{"Europa-Pass", "am 12. Mai", "Raum 26", "Europaplatz 3"} {
+		if factsIn(text)&aspectMoney != 0 {
+			t.Errorf("%q states an amount", text)
+		}
+	}
+}
