@@ -345,3 +345,27 @@ func TestEvidenceMeansTheSameOnEveryBackend(t *testing.T) {
 		})
 	}
 }
+
+// TestMisspelledHeadingFoundByItsTitle: a page whose only heading misspells the service
+// ("Hundesteur") is found by the title field's document title and by its text.
+func TestMisspelledHeadingFoundByItsTitle(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"hundesteuer.html": `<!DOCTYPE html><html lang="de"><head><title>Hundesteuer - Stadt Lindenbrück</title></head>
+<body><div id="content"><h1>Hundesteur</h1><p>Für jeden Hund zahlen Sie im Jahr 96 Euro. Melden Sie den Hund beim Steueramt an.</p></div></body></html>`,
+		"bibliothek.html": rankingSite["bibliothek-gebuehren.html"],
+		"fahrzeug.html":   rankingSite["fahrzeug-abmelden.html"],
+	})
+	ix := newTestIndex(t, nil)
+	ctx := context.Background()
+	if sum, err := ix.Ingest(ctx, DirSource{Dir: dir, BaseURL: "https://www.lindenbrueck.example"}, 2, nil); err != nil || sum.Failed > 0 {
+		t.Fatalf("ingest: %+v %v", sum, err)
+	}
+	hits, err := ix.Search(ctx, Query{Text: "Hundesteuer", Lang: "de", Limit: 3})
+	if err != nil || len(hits) == 0 {
+		t.Fatal(hits, err)
+	}
+	if !strings.HasSuffix(hits[0].URL, "/hundesteuer") {
+		t.Errorf("first %s, want the page whose heading misspells the service", hits[0].URL)
+	}
+}
