@@ -155,7 +155,7 @@
     ui.privacy = h('a', { target: '_blank', rel: 'noopener', hidden: true });
     // The confirmation of "delete conversation": a modal dialog (the rest of the page inert,
     // Escape cancels), focus first on the harmless choice.
-    ui.forgetTitle = h('h2', { id: 'cb-forget-h' });
+    ui.forgetTitle = h('h3', { id: 'cb-forget-h' });
     ui.forgetText = h('p', { id: 'cb-forget-d' });
     ui.forgetYes = h('button', { type: 'button', class: 'danger', onclick: confirmForget });
     ui.forgetNo = h('button', { type: 'button', class: 'btn2', onclick: function () { ui.confirm.close(); } });
