@@ -661,9 +661,10 @@
         forgetting = false;
         return;
       }
-      // An error names the question it answers; without one (a rate limit) nothing is coming.
+      // An error names the question it answers; without one (a rate limit, a failed forget)
+      // nothing is coming.
       if (m.reply_to && pending[m.reply_to]) delete pending[m.reply_to];
-      else if (!m.reply_to) pending = {};
+      else if (!m.reply_to) { pending = {}; forgetting = false; }
       updateTyping();
       renderNote('err', t('ui.error'), m.message);
       announce(t('ui.error') + ': ' + m.message);
