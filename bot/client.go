@@ -161,6 +161,8 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 		err = c.handoff(ctx, msg)
 	case "ticket":
 		err = c.ticket(ctx, msg)
+	case "forget":
+		err = c.forget(ctx)
 	}
 	if err != nil {
 		c.srv.log.Error("handle message", "type", msg.Type, "err", err)
@@ -279,6 +281,28 @@ func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 	c.srv.cfg.Metrics.ticket()
 	c.queue(TicketCreated{Type: "ticket_created", Number: number,
 		Text: c.srv.catalog.T(c.lang, "ticket.created", map[string]any{"Number": number})})
+	return nil
+}
+
+// forget erases the conversation at the citizen's request (GDPR Art. 17) and starts a new one on
+// the same connection: forgotten once the deletion has committed, then the new conversation's
+// welcome with its own id and resume token, the AI disclosure included.
+func (c *client) forget(ctx context.Context) error {
+	if err := c.srv.store.Forget(ctx, c.conv.ID); err != nil {
+		return err
+	}
+	c.srv.cfg.Metrics.forgot()
+	c.queue(Forgotten{Type: "forgotten"})
+	conv, token, err := c.srv.store.Create(ctx, c.lang)
+	if err != nil {
+		// The old conversation is gone and there is no new one to go on with: the client
+		// reconnects and gets one.
+		c.srv.log.Error("new conversation after forget", "err", err)
+		c.closeWith(websocket.CloseInternalServerErr, "internal")
+		return nil
+	}
+	c.conv = conv
+	c.queue(c.welcome(token, false))
 	return nil
 }
 

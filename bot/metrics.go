@@ -7,14 +7,15 @@ import (
 )
 
 // Metrics are what a city's operations team watches: answers and handoffs by kind, reason and
-// language, how long they take, connected citizens, ratings, tickets and protocol errors. A nil
-// *Metrics measures nothing.
+// language, how long they take, connected citizens, ratings, tickets, erased conversations and
+// protocol errors. A nil *Metrics measures nothing.
 type Metrics struct {
 	replies      *prometheus.CounterVec
 	replySeconds prometheus.Histogram
 	connections  prometheus.Gauge
 	ratings      *prometheus.CounterVec
 	tickets      prometheus.Counter
+	forgets      prometheus.Counter
 	errors       *prometheus.CounterVec
 }
 
@@ -33,10 +34,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Ratings of answers and handoffs, by value (up, down)."}, []string{"value"}),
 		tickets: prometheus.NewCounter(prometheus.CounterOpts{Name: "citybot_tickets_total",
 			Help: "Callback and e-mail requests stored."}),
+		forgets: prometheus.NewCounter(prometheus.CounterOpts{Name: "citybot_forgets_total",
+			Help: "Conversations erased at the citizen's request."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_protocol_errors_total",
 			Help: "Error messages sent to clients, by code."}, []string{"code"}),
 	}
-	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.errors)
+	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors)
 	return m
 }
 
@@ -63,6 +66,12 @@ func (m *Metrics) rated(value string) {
 func (m *Metrics) ticket() {
 	if m != nil {
 		m.tickets.Inc()
+	}
+}
+
+func (m *Metrics) forgot() {
+	if m != nil {
+		m.forgets.Inc()
 	}
 }
 

@@ -117,6 +117,8 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 			}
 			*f = v
 		}
+	case "forget":
+		// No fields: the connection's own conversation is erased.
 	case "":
 		return m, protoErr(CodeMissingField, "message without type")
 	default:
@@ -234,6 +236,11 @@ type TicketCreated struct {
 	Type   string `json:"type"`
 	Number string `json:"number"`
 	Text   string `json:"text"`
+}
+
+// Forgotten confirms that the conversation was erased; a welcome of a new one follows.
+type Forgotten struct {
+	Type string `json:"type"`
 }
 
 // ErrorMessage reports a bad client message; the connection stays open.

@@ -214,6 +214,23 @@ func (s *Store) CreateTicket(ctx context.Context, convID string, t Ticket) (stri
 	return number, nil
 }
 
+// Forget erases a conversation at the citizen's request (GDPR Art. 17), in one transaction: its
+// tickets (whose reference to the conversation would otherwise only be cleared), then the
+// conversation, which takes its messages, answers and ratings with it. Its resume token is gone
+// with it. The anonymous daily rating counts stay, as they do after Purge. A conversation that is
+// already gone (purged meanwhile) is no error: nothing of it is left either way.
+func (s *Store) Forget(ctx context.Context, convID string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM tickets WHERE conversation_id = $1", convID); err != nil {
+			return fmt.Errorf("forget tickets: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM conversations WHERE id = $1", convID); err != nil {
+			return fmt.Errorf("forget conversation: %w", err)
+		}
+		return nil
+	})
+}
+
 // Purge deletes conversations (with their messages, answers and ratings) and tickets last
 // touched before cutoff. Daily rating counts stay.
 func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int64, error) {

@@ -69,7 +69,8 @@
     globe: 'M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM3 12h18M12 3c3.5 3.5 3.5 14.5 0 18M12 3c-3.5 3.5-3.5 14.5 0 18',
     person: 'M12 12a4 4 0 1 0 0-8a4 4 0 0 0 0 8zM4 21c1-4.5 4-6.5 8-6.5s7 2 8 6.5',
     info: 'M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM12 11v6M12 7.5v.5',
-    alert: 'M12 3l10 18H2zM12 10v5M12 18v.5'
+    alert: 'M12 3l10 18H2zM12 10v5M12 18v.5',
+    trash: 'M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6'
   };
   function icon(name, flip) {
     var ns = 'http://www.w3.org/2000/svg';
@@ -134,10 +135,11 @@
     ui.aboutTitle = h('h3', { id: 'cb-about-h', tabindex: '-1' });
     ui.aboutText = h('p');
     ui.aboutPrivacy = h('p');
+    ui.forgetInfo = h('p');
     ui.aboutLink = h('a', { target: '_blank', rel: 'noopener', hidden: true }); // until welcome names the notice
     ui.back = h('button', { type: 'button', class: 'btn2', onclick: hideAbout });
     ui.about = h('section', { id: 'cb-about', class: 'about', 'aria-labelledby': 'cb-about-h', hidden: true },
-      [ui.aboutTitle, ui.aboutText, ui.aboutPrivacy, h('p', {}, [ui.aboutLink]), h('div', { class: 'row' }, [ui.back])]);
+      [ui.aboutTitle, ui.aboutText, ui.aboutPrivacy, ui.forgetInfo, h('p', {}, [ui.aboutLink]), h('div', { class: 'row' }, [ui.back])]);
     ui.status = h('p', { class: 'status', hidden: true });
     ui.log = h('div', { class: 'log', role: 'log', 'aria-live': 'off', tabindex: '0' });
     ui.typingText = h('span');
@@ -149,7 +151,17 @@
     ui.left = h('p', { id: 'cb-left', class: 'hint' });
     ui.human = h('button', { type: 'button', onclick: askHuman }, [icon('person'), ui.humanText = h('span')]);
     ui.aboutBtn = h('button', { type: 'button', 'aria-controls': 'cb-about', onclick: showAbout }, [icon('info'), ui.aboutBtnText = h('span')]);
+    ui.forgetBtn = h('button', { type: 'button', 'aria-haspopup': 'dialog', onclick: askForget }, [icon('trash'), ui.forgetBtnText = h('span')]);
     ui.privacy = h('a', { target: '_blank', rel: 'noopener', hidden: true });
+    // The confirmation of "delete conversation": a modal dialog (the rest of the page inert,
+    // Escape cancels), focus first on the harmless choice.
+    ui.forgetTitle = h('h3', { id: 'cb-forget-h' });
+    ui.forgetText = h('p', { id: 'cb-forget-d' });
+    ui.forgetYes = h('button', { type: 'button', class: 'danger', onclick: confirmForget });
+    ui.forgetNo = h('button', { type: 'button', class: 'btn2', onclick: function () { ui.confirm.close(); } });
+    ui.confirm = h('dialog', { class: 'confirm', role: 'alertdialog', 'aria-labelledby': 'cb-forget-h', 'aria-describedby': 'cb-forget-d',
+      onclose: function () { (forgetting ? ui.input : ui.forgetBtn).focus(); } },
+      [ui.forgetTitle, ui.forgetText, h('div', { class: 'row' }, [ui.forgetYes, ui.forgetNo])]);
     var head = [ui.title, ui.langBtn, ui.closeBtn];
     if (opts.logo) head.unshift(h('img', { class: 'logo', src: opts.logo, alt: '' }));
     ui.panel = h('div', { id: 'cb-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'cb-title', hidden: true, onkeydown: onPanelKey }, [
@@ -157,12 +169,12 @@
       ui.langs, ui.about, ui.status, ui.log, ui.typing,
       h('form', { class: 'composer', onsubmit: onSubmit }, [ui.inputLabel, ui.input, ui.send]),
       ui.left,
-      h('div', { class: 'tools' }, [ui.human, ui.aboutBtn, ui.privacy])
+      h('div', { class: 'tools' }, [ui.human, ui.aboutBtn, ui.forgetBtn, ui.privacy])
     ]);
     ui.launcher = h('button', { type: 'button', class: 'launcher', 'aria-expanded': 'false', 'aria-controls': 'cb-panel',
       onclick: function () { if (isOpen) close(true); else open(true); } }, [icon('chat'), icon('close')]);
     live = h('div', { class: 'sr', 'aria-live': 'polite', 'aria-atomic': 'true' });
-    ui.wrap = h('div', { class: 'cb' + (opts.position === 'left' ? ' left' : '') }, [ui.panel, ui.launcher, live]);
+    ui.wrap = h('div', { class: 'cb' + (opts.position === 'left' ? ' left' : '') }, [ui.panel, ui.launcher, ui.confirm, live]);
     root.appendChild(ui.wrap);
   }
 
@@ -185,6 +197,12 @@
     ui.send.setAttribute('aria-label', t('ui.send'));
     ui.humanText.textContent = t('ui.human');
     ui.aboutBtnText.textContent = t('ui.about_ai');
+    ui.forgetInfo.textContent = t('ui.forget_info');
+    ui.forgetBtnText.textContent = t('ui.forget');
+    ui.forgetTitle.textContent = t('ui.forget_title');
+    ui.forgetText.textContent = t('ui.forget_text');
+    ui.forgetYes.textContent = t('ui.forget_confirm');
+    ui.forgetNo.textContent = t('ui.cancel');
     ui.privacy.textContent = t('ui.privacy');
     ui.privacy.appendChild(newWindowHint());
     ui.aboutLink.textContent = t('ui.privacy');
@@ -273,6 +291,22 @@
     ui.about.hidden = true;
     ui.log.hidden = false;
     ui.aboutBtn.focus();
+  }
+
+  // Deleting the conversation (the right to erase): confirmed first; the server erases it, says
+  // forgotten and starts a new one.
+  var forgetting = false, forgot = false, forgotShown = false;
+  function askForget() {
+    if (!ui.confirm.showModal) { // older browsers
+      if (window.confirm(t('ui.forget_title') + ' ' + t('ui.forget_text'))) confirmForget();
+      return;
+    }
+    ui.confirm.showModal();
+    ui.forgetNo.focus();
+  }
+  function confirmForget() {
+    forgetting = send({ type: 'forget' });
+    if (ui.confirm.open) ui.confirm.close();
   }
 
   // The connection. It opens when the panel first opens; a lost one is retried with backoff
@@ -532,6 +566,7 @@
   var handlers = {
     welcome: function (m) {
       welcome = m;
+      if (m.resumed) forgetting = false; // a forget the server never got
       store.set('token', m.token);
       if (supported(m.lang) && m.lang !== lang) { lang = m.lang; applyTexts(); }
       languages = (m.languages || []).filter(supported);
@@ -559,6 +594,21 @@
         if (!m.resumed) announce(m.title + '. ' + m.disclosure + (expired ? ' ' + expired : ''));
         expired = '';
       }
+      if (forgot) { // the new conversation after a forget: say that the old one is gone, until the next question
+        forgot = false;
+        forgotShown = true;
+        setStatus(t('ui.forgotten'));
+        announce(t('ui.forgotten'));
+      }
+    },
+    forgotten: function () {
+      forgetting = false;
+      forgot = true;
+      store.set('token', null);
+      resetLog();
+      shownConv = '';
+      ui.about.hidden = true;
+      ui.log.hidden = false;
     },
     history: function (m) {
       // Questions the server never got go back into the input, so they are not lost.
@@ -606,12 +656,15 @@
     error: function (m) {
       if (m.code === 'invalid_token') { // a new conversation follows: say so after its disclosure
         store.set('token', null);
-        expired = m.message;
+        if (forgetting) forgot = true; // the forgotten conversation, after a lost connection
+        else expired = m.message;
+        forgetting = false;
         return;
       }
-      // An error names the question it answers; without one (a rate limit) nothing is coming.
+      // An error names the question it answers; without one (a rate limit, a failed forget)
+      // nothing is coming.
       if (m.reply_to && pending[m.reply_to]) delete pending[m.reply_to];
-      else if (!m.reply_to) pending = {};
+      else if (!m.reply_to) { pending = {}; forgetting = false; }
       updateTyping();
       renderNote('err', t('ui.error'), m.message);
       announce(t('ui.error') + ': ' + m.message);
@@ -673,6 +726,7 @@
     if (!text) return;
     var id = 'c' + (++seq);
     if (!send({ type: 'ask', id: id, text: text })) return;
+    if (forgotShown) { forgotShown = false; setStatus(''); }
     pending[id] = { el: renderAsk(text), text: text };
     ui.input.value = '';
     onInput();

@@ -275,6 +275,81 @@ test('a reload resumes the conversation with its history', async () => {
   await clean(s);
 });
 
+// The right to erase: "Gespräch löschen", confirmed in a modal dialog, by keyboard.
+test('deleting the conversation: keyboard, confirmation, status, no history after a reload, axe', async () => {
+  const s = await open('/widget/test');
+  const { page } = s;
+  const token = () => page.evaluate(() => Object.entries(sessionStorage).find(([k]) => k.endsWith(':token'))?.[1]);
+  const focused = () => inWidget(page, (h) => h.shadowRoot.activeElement?.textContent);
+  const classes = () => inWidget(page, (h) => [...h.shadowRoot.querySelectorAll('.log .msg')].map((m) => m.className));
+  await $(page, '.launcher').click();
+  await ask(page, 'Was kostet ein Reisepass?');
+  const old = await token();
+  assert.ok(old, 'resume token in sessionStorage');
+
+  // The about view says that the conversation can be deleted.
+  await $(page, '.tools button').nth(1).click();
+  assert.match(await $(page, '.about').textContent(), /Recht auf Löschung.*Gespräch löschen/s);
+  await page.keyboard.press('Escape');
+
+  // Enter on the control opens the confirmation, focus on the harmless choice; Escape cancels.
+  const del = $(page, '.tools button').filter({ hasText: 'Gespräch löschen' });
+  assert.equal(await del.getAttribute('aria-haspopup'), 'dialog');
+  await del.focus();
+  await page.keyboard.press('Enter');
+  const dialog = $(page, 'dialog.confirm');
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('role'), 'alertdialog');
+  assert.ok(await dialog.evaluate((d) => d.matches(':modal')), 'the confirmation is modal');
+  assert.match(await $(page, '#' + await dialog.getAttribute('aria-labelledby')).textContent(), /Gespräch wirklich löschen\?/);
+  assert.match(await $(page, '#' + await dialog.getAttribute('aria-describedby')).textContent(), /Rückruf/);
+  assert.equal(await focused(), 'Abbrechen');
+  await axe(page, 'delete confirmation open');
+  await screenshot(page, 'delete-confirmation');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await focused(), 'Gespräch löschen', 'focus back on the control');
+  assert.deepEqual(await classes(), ['msg note', 'msg me', 'msg bot'], 'cancel deletes nothing');
+  assert.equal(await token(), old);
+
+  // Again, and this time Shift+Tab to "Löschen", Enter.
+  await page.keyboard.press('Enter');
+  await dialog.waitFor();
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'Löschen');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /Ihr Gespräch wurde gelöscht\./.test(
+    document.querySelector('citybot-widget').shadowRoot.querySelector('.status').textContent));
+  await page.waitForFunction(() => document.querySelector('citybot-widget').shadowRoot
+    .querySelector('[aria-live="polite"]').textContent === 'Ihr Gespräch wurde gelöscht.');
+  assert.equal(await dialog.isVisible(), false);
+  assert.deepEqual(await classes(), ['msg note'], 'only the new conversation\'s disclosure');
+  assert.match(await $(page, '.log').textContent(), /KI-System/);
+  assert.doesNotMatch(await $(page, '.log').textContent(), /Reisepass/);
+  assert.equal(await inWidget(page, (h) => h.shadowRoot.activeElement?.id), 'cb-q', 'focus in the composer');
+  const fresh = await token();
+  assert.ok(fresh && fresh !== old, 'the old token is gone, the new conversation has its own');
+  await axe(page, 'after deleting');
+
+  // The old token resumes nothing: the server answers it like an unknown one.
+  const reply = await page.evaluate((url) => new Promise((ok) => {
+    const got = [], ws = new WebSocket(url);
+    ws.onmessage = (e) => { got.push(JSON.parse(e.data)); if (got.length === 2) { ws.close(); ok(got); } };
+  }), bot.base.replace(/^http/, 'ws') + '/ws?resume=' + encodeURIComponent(old));
+  assert.equal(reply[0].code, 'invalid_token');
+  assert.equal(reply[1].type, 'welcome');
+  assert.equal(reply[1].resumed, false);
+
+  // After a reload the new conversation goes on, without the old history.
+  await page.reload();
+  await $(page, '.msg.note').waitFor();
+  await ask(page, 'Wo melde ich meinen Hund an?');
+  assert.deepEqual(await classes(), ['msg note', 'msg me', 'msg bot']);
+  assert.doesNotMatch(await $(page, '.log').textContent(), /Reisepass/);
+  assert.equal(await $(page, '.status').isVisible(), false, 'the status went with the next question');
+  await clean(s);
+});
+
 test('a server restart (close 1001) is survived: offline state, reconnect, nothing lost', async () => {
   const s = await open('/widget/test');
   const { page } = s;
