@@ -88,6 +88,7 @@ var (
 	// Street addresses: German street names with a house number, a postcode with a town, and the
 	// common abbreviations of Polish, Russian, Ukrainian, Turkish and Romanian addresses.
 	reStreet        = regexp.MustCompile(`(?i)\b(?:[a-zäöüß][a-zäöüß\-]*(?:straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad)|(?:am|an der|an den|auf der|auf dem|im|in der|zum|zur)\s+[a-zäöüß][a-zäöüß\-]+)\s+\d{1,4}\s?[a-z]?\b`)
+	reYearEnd       = regexp.MustCompile(`\s(?:19|20)\d{2}\s?[a-z]?$`)
 	rePostcode      = regexp.MustCompile(`\b\d{5}\s+[A-ZÄÖÜ][a-zäöüß]+(?:[ \-][A-ZÄÖÜ][a-zäöüß]+)?`)
 	reForeignStreet = regexp.MustCompile(`(?i)(?:\b(?:ul\.|ulica|al\.|str\.|strada|bd\.|bulevardul|sokak|sok\.|cadde|cad\.|mahalle|mah\.)|(?:ул\.|улица|вул\.|вулиця|пр\.|просп\.))\s*[^\s,\d][^,\d]{1,40}?,?\s*(?:д\.|буд\.|nr\.?|no:?)?\s*\d{1,4}[a-zа-я]?\b`)
 )
@@ -108,7 +109,13 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 	text = replaceValues(text, reSecretSaid, secretValue)
 	if strings.ContainsAny(text, "0123456789") {
 		text = reForeignStreet.ReplaceAllString(text, redAddress)
-		text = reStreet.ReplaceAllString(text, redAddress)
+		text = reStreet.ReplaceAllStringFunc(text, func(m string) string {
+			// "im Jahr 2026": a year, not a house number.
+			if reYearEnd.MatchString(m) {
+				return m
+			}
+			return redAddress
+		})
 		text = rePostcode.ReplaceAllString(text, redAddress)
 	}
 	return redactNames(text)
@@ -124,7 +131,7 @@ func (r *Redactor) redactNumbers(ctx context.Context, text string) string {
 		}
 		return m
 	})
-	text = replaceValues(text, reBIC, func(string, string) (string, bool) { return redBIC, true })
+	text = replaceValues(text, reBIC, func(string, string, string) (string, bool) { return redBIC, true })
 	text = reTaxNumber.ReplaceAllString(text, redTax)
 	text = reSocialSecurity.ReplaceAllString(text, redID)
 	text = reDate.ReplaceAllStringFunc(text, func(m string) string {
@@ -140,7 +147,7 @@ func (r *Redactor) redactNumbers(ctx context.Context, text string) string {
 		return "", false
 	})
 	text = rePhone.ReplaceAllStringFunc(text, func(m string) string {
-		if n := countDigits(m); n >= 7 && n <= 15 && !strings.Contains(m, ",") && !r.stated(ctx, m) {
+		if n := countDigits(m); n >= 7 && n <= 15 && !strings.Contains(m, ",") && !ordinaryNumber(strings.TrimSpace(m), "") && !r.stated(ctx, m) {
 			return redPhone
 		}
 		return m
@@ -160,15 +167,15 @@ func (r *Redactor) redactNumbers(ctx context.Context, text string) string {
 		}
 		return m
 	})
-	text = replaceValues(text, rePlate, func(v, after string) (string, bool) {
+	text = replaceValues(text, rePlate, func(v, after, _ string) (string, bool) {
 		v, rest := cutGlued(v, after)
 		return redPlate + rest, plateValue(v)
 	})
 	text = rePlateShape.ReplaceAllString(text, redPlate)
-	text = replaceValues(text, reStrongLabel, func(v, after string) (string, bool) {
+	text = replaceValues(text, reStrongLabel, func(v, after, _ string) (string, bool) {
 		return r.labelledValue(ctx, v, after, 4)
 	})
-	text = replaceValues(text, reNumberLabel, func(v, after string) (string, bool) {
+	text = replaceValues(text, reNumberLabel, func(v, after, _ string) (string, bool) {
 		return r.labelledValue(ctx, v, after, 5)
 	})
 	return replaceAllIndex(text, reDigitRun, func(m, after string) (string, bool) {
@@ -216,6 +223,9 @@ func (r *Redactor) birthDate(text, date string) bool {
 			return true
 		}
 	}
+	if !validDayMonth(date) {
+		return false
+	}
 	sub := reDate.FindStringSubmatch(date)
 	for _, y := range sub[1:] {
 		if y == "" {
@@ -229,6 +239,22 @@ func (r *Redactor) birthDate(text, date string) bool {
 		return year >= 1900 && year <= r.now().Year()-10
 	}
 	return false
+}
+
+// validDayMonth tells a numeric date whose day and month can be ("8.00-12" is a time).
+func validDayMonth(date string) bool {
+	f := strings.FieldsFunc(date, func(r rune) bool { return r == '.' || r == '/' || r == '-' || r == ' ' })
+	if len(f) < 3 || countDigits(f[0]) != len(f[0]) || countDigits(f[1]) != len(f[1]) {
+		return true // a date in words
+	}
+	a, _ := strconv.Atoi(f[0])
+	b, _ := strconv.Atoi(f[1])
+	if len(f[0]) == 4 { // 1980-05-03
+		b, _ = strconv.Atoi(f[2])
+		a, _ = strconv.Atoi(f[1])
+		return a >= 1 && a <= 12 && b >= 1 && b <= 31
+	}
+	return a >= 1 && a <= 31 && b >= 1 && b <= 31 && (a <= 12 || b <= 12)
 }
 
 func countDigits(s string) int {

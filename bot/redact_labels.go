@@ -12,7 +12,8 @@ import (
 // "numărul CNP …", "PIN: 4711", "mein Name ist …"). Go's \b knows ASCII only, so labels in other
 // scripts start after a character that is neither letter nor digit; only the value is replaced.
 const (
-	bnd = `(?:^|[^\p{L}\p{N}])`
+	// An Arabic or Persian label may carry a prefix: و (and), ب (with), ل (for), ف.
+	bnd = `(?:^|[^\p{L}\p{N}])[وبلف]?`
 	// Up to three words without digits or sentence punctuation between a label and its value
 	// ("mein Kennwort fürs Portal ist …", "T.C. Kimlik No: …"); as few as possible.
 	filler = `(?:[\s:=#№\-–—]+[^\s\d.,;!?()\[\]"“”„«»:=]+){0,3}?`
@@ -70,7 +71,7 @@ var (
 
 // replaceValues replaces the value (group v) of every match of re with what fn returns for it;
 // after is the text that follows the value. fn's false leaves the value as it is.
-func replaceValues(text string, re *regexp.Regexp, fn func(v, after string) (string, bool)) string {
+func replaceValues(text string, re *regexp.Regexp, fn func(v, after, whole string) (string, bool)) string {
 	vi := re.SubexpIndex("v")
 	ms := re.FindAllStringSubmatchIndex(text, -1)
 	if len(ms) == 0 {
@@ -83,7 +84,7 @@ func replaceValues(text string, re *regexp.Regexp, fn func(v, after string) (str
 		if s < 0 {
 			continue
 		}
-		out, ok := fn(text[s:e], text[e:])
+		out, ok := fn(text[s:e], text[e:], text[m[0]:m[1]])
 		if !ok {
 			continue
 		}
@@ -175,8 +176,8 @@ func plateValue(v string) bool {
 
 // secretValue replaces a secret unless the label was a postcode's or an area code's, or the
 // value says something about the secret ("Passwort ist falsch").
-func secretValue(v, _ string) (string, bool) {
-	if notSecretWords[strings.ToLower(strings.TrimRight(v, ".,;!?"))] || reNotSecret.MatchString(v) {
+func secretValue(v, _, whole string) (string, bool) {
+	if notSecretWords[strings.ToLower(strings.TrimRight(v, ".,;!?"))] || reNotSecret.MatchString(whole) {
 		return "", false
 	}
 	if countDigits(v) > 0 && utf8.RuneCountInString(v) < 4 {

@@ -28,7 +28,7 @@ var (
 		`benim adım|adım|ismim|adım soyadım|bay|bayan|sayın|saygılarımla|oğlum|kızım|eşim|annem|babam|kardeşim|` +
 		`меня зовут|мо[её] имя|моя фамилия|с уважением|господин|госпожа|мой (?:сын|муж|отец|брат)|моя (?:дочь|жена|мать|сестра)|` +
 		`мене звати|моє ім['’]я|моє прізвище|з повагою|пан|пані|мій (?:син|чоловік|батько|брат)|моя (?:донька|дочка|дружина|мати|сестра)|` +
-		`nazywam się|mam na imię|moje imię to|moje nazwisko to|pozdrawiam|z poważaniem|mój (?:syn|mąż|ojciec|brat)|moja (?:córka|żona|matka|siostra)|` +
+		`pan|pani|panią|panu|nazywam się|mam na imię|moje imię to|moje nazwisko to|pozdrawiam|z poważaniem|mój (?:syn|mąż|ojciec|brat)|moja (?:córka|żona|matka|siostra)|` +
 		`m[ăa] numesc|numele meu (?:este|e)|cu stim[ăa]|cu respect|domnul|doamna|dl\.|dna\.|fiul meu|fiica mea|so[țţ]ul meu|so[țţ]ia mea)` +
 		titles + `[,:]?\s+` + nameValue)
 	// "I'm Anna", "I am Anna Smith": not "I'm moving", "I'm 19", "I'm from Berlin", "I'm German".
@@ -64,14 +64,14 @@ var (
 	// Arabic and Persian words that end a name: particles, verbs of the questions, "is".
 	notNameUncased = wordSet(`و من في أنا عمري أريد وأريد اريد واريد هل كيف ماذا متى أين لدي ولدي عندي وعندي أسكن وأسكن أعيش وأعيش ` +
 		`يريد تريد يحتاج تحتاج أحتاج وأحتاج احتاج على إلى الى عن مع هو هي أود وأود كان ` +
-		`است هست هستم و از در به با که را می‌خواهم میخواهم دارم من برای هم شماره تا یک می‌خواهد میخواهد نیاز`)
+		`الصف مدرسة المدرسة طالب طالبة يدرس تدرس عمره عمرها سنة سنوات روضة الروضة کلاس مدرسه دبستان مهد ساله سال سالش کودکستان دانشجو دانش‌آموز است هست هستم و از در به با که را می‌خواهم میخواهم دارم من برای هم شماره تا یک می‌خواهد میخواهد نیاز`)
 )
 
 // redactNames replaces the names the citizen gives.
 func redactNames(text string) string {
 	text = replaceValues(text, reNameCased, nameOf)
 	text = replaceValues(text, reNameIAm, nameOf)
-	text = replaceValues(text, reNameIchBin, func(v, after string) (string, bool) {
+	text = replaceValues(text, reNameIchBin, func(v, _, _ string) (string, bool) {
 		for _, w := range strings.Fields(v) {
 			if !nameLike(w) {
 				return "", false
@@ -79,7 +79,7 @@ func redactNames(text string) string {
 		}
 		return redName, true
 	})
-	text = replaceValues(text, reNameUncased, func(v, _ string) (string, bool) {
+	text = replaceValues(text, reNameUncased, func(v, _, _ string) (string, bool) {
 		words := strings.Fields(v)
 		n := 0
 		for _, w := range words {
@@ -97,7 +97,7 @@ func redactNames(text string) string {
 }
 
 // nameOf keeps the name-like words at the value's start as [name] and the rest as they were.
-func nameOf(v, _ string) (string, bool) {
+func nameOf(v, _, _ string) (string, bool) {
 	words := strings.Split(v, " ")
 	n := 0
 	for _, w := range words {
