@@ -101,12 +101,17 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 	// The patterns below know 0-9 only; a phone number typed on an Arabic or Persian keyboard
 	// must not slip through.
 	text = knowledge.WesternDigits(text)
-	text = reEmail.ReplaceAllString(text, redEmail)
-	if strings.ContainsAny(text, "0123456789") {
-		text = r.redactNumbers(ctx, text)
+	if strings.IndexByte(text, '@') >= 0 {
+		text = reEmail.ReplaceAllString(text, redEmail)
 	}
-	text = replaceValues(text, reSecret, secretValue)
-	text = replaceValues(text, reSecretSaid, secretValue)
+	lower := strings.ToLower(text)
+	if strings.ContainsAny(text, "0123456789") {
+		text = r.redactNumbers(ctx, text, lower)
+	}
+	if hasKey(lower, keysSecret) {
+		text = replaceValues(text, reSecret, secretValue)
+		text = replaceValues(text, reSecretSaid, secretValue)
+	}
 	if strings.ContainsAny(text, "0123456789") {
 		text = reForeignStreet.ReplaceAllString(text, redAddress)
 		text = reStreet.ReplaceAllStringFunc(text, func(m string) string {
@@ -118,20 +123,22 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 		})
 		text = rePostcode.ReplaceAllString(text, redAddress)
 	}
-	return redactNames(text)
+	return redactNames(text, lower)
 }
 
 // redactNumbers replaces numbers that are personal by their shape (IBAN, phone, tax, ID and
 // card numbers, dates of birth), by their label (Kundennummer, numărul CNP, Kennzeichen), or by
 // being long and not the city's.
-func (r *Redactor) redactNumbers(ctx context.Context, text string) string {
+func (r *Redactor) redactNumbers(ctx context.Context, text, lower string) string {
 	text = reIBAN.ReplaceAllStringFunc(text, func(m string) string {
 		if looksLikeIBAN(m) {
 			return redIBAN
 		}
 		return m
 	})
-	text = replaceValues(text, reBIC, func(string, string, string) (string, bool) { return redBIC, true })
+	if hasKey(lower, keysBIC) {
+		text = replaceValues(text, reBIC, func(string, string, string) (string, bool) { return redBIC, true })
+	}
 	text = reTaxNumber.ReplaceAllString(text, redTax)
 	text = reSocialSecurity.ReplaceAllString(text, redID)
 	text = reDate.ReplaceAllStringFunc(text, func(m string) string {
@@ -167,17 +174,23 @@ func (r *Redactor) redactNumbers(ctx context.Context, text string) string {
 		}
 		return m
 	})
-	text = replaceValues(text, rePlate, func(v, after, _ string) (string, bool) {
-		v, rest := cutGlued(v, after)
-		return redPlate + rest, plateValue(v)
-	})
+	if hasKey(lower, keysPlate) {
+		text = replaceValues(text, rePlate, func(v, after, _ string) (string, bool) {
+			v, rest := cutGlued(v, after)
+			return redPlate + rest, plateValue(v)
+		})
+	}
 	text = rePlateShape.ReplaceAllString(text, redPlate)
-	text = replaceValues(text, reStrongLabel, func(v, after, _ string) (string, bool) {
-		return r.labelledValue(ctx, v, after, 4)
-	})
-	text = replaceValues(text, reNumberLabel, func(v, after, _ string) (string, bool) {
-		return r.labelledValue(ctx, v, after, 5)
-	})
+	if hasKey(lower, keysStrong) {
+		text = replaceValues(text, reStrongLabel, func(v, after, _ string) (string, bool) {
+			return r.labelledValue(ctx, v, after, 4)
+		})
+	}
+	if hasKey(lower, keysNumber) {
+		text = replaceValues(text, reNumberLabel, func(v, after, _ string) (string, bool) {
+			return r.labelledValue(ctx, v, after, 5)
+		})
+	}
 	return replaceAllIndex(text, reDigitRun, func(m, after string) (string, bool) {
 		if ordinaryNumber(m, after) || r.stated(ctx, m) {
 			return "", false

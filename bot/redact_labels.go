@@ -284,3 +284,28 @@ func cnp(d string) bool {
 	}
 	return c == int(d[12]-'0')
 }
+
+// Keywords: a label regexp runs only on a text whose lower case holds one of its keywords, so
+// that most questions cost a few substring searches instead of a dozen large alternations.
+var (
+	keysStrong = strings.Fields(`ausweis reisepass aufenthalts steuer identifikation versicherung versicherten kunden aktenzeichen az. kassenzeichen ` +
+		`vorgangs antrags mitglieds vertrags passnummer pass-nr passnr id card identity id number national id tax id tax identification tax number social security social insurance insurance number customer client number reference number file number case number account number membership number contract number application number residence ` +
+		`kimlik vergi sigorta müşteri dosya ikamet oturma паспорт снилс инн рнокпп іпн ідентиф идентиф полис поліс страхов посвідк жительств ` +
+		`внж клиент клієнт договор договір pesel nip dowod dowód paszport pobytu ubezpiecz cnp pașaport paşaport pasaport buletin identitate ` +
+		`ședere fiscal dosar جواز هوية بطاقة قامة ضريب التأمين melli ملی پاسپورت گذرنامه کارت اقامت بیمه پرونده`)
+	keysNumber = strings.Fields(`nummer nr number no. num. numara номер № numer număr numar شماره رقم`)
+	keysPlate  = strings.Fields(`kennzeichen nummernschild plate plaka номер tablic rejestracyjn înmatriculare پلاک لوحة السيارة`)
+	keysBIC    = strings.Fields(`bic swift`)
+	keysSecret = strings.Fields(`kennw passw password passcode passphrase pin tan-nummer tan: tan  code otp şifre parola пароль код пін пин hasł kod parol cod ` +
+		`كلمة رمز گذرواژه کلمه کد`)
+)
+
+// hasKey tells whether lower holds one of keys.
+func hasKey(lower string, keys []string) bool {
+	for _, k := range keys {
+		if strings.Contains(lower, k) {
+			return true
+		}
+	}
+	return false
+}

@@ -68,9 +68,16 @@ var (
 )
 
 // redactNames replaces the names the citizen gives.
-func redactNames(text string) string {
-	text = replaceValues(text, reNameCased, nameOf)
-	text = replaceValues(text, reNameIAm, nameOf)
+func redactNames(text, lower string) string {
+	if hasKey(lower, keysNameCased) {
+		text = replaceValues(text, reNameCased, nameOf)
+	}
+	if hasKey(lower, keysNameIAm) {
+		text = replaceValues(text, reNameIAm, nameOf)
+	}
+	if !hasKey(lower, keysNameIchBin) && !hasKey(lower, keysNameUncased) {
+		return text
+	}
 	text = replaceValues(text, reNameIchBin, func(v, _, _ string) (string, bool) {
 		for _, w := range strings.Fields(v) {
 			if !nameLike(w) {
@@ -129,3 +136,13 @@ func nameLike(w string) bool {
 	}
 	return true
 }
+
+var (
+	keysNameCased = strings.Fields(`name heiße heisse schreibt grüß gruß mfg lg vg herr frau hr. fr. dr. prof. sohn tochter mann vater mutter ` +
+		`bruder schwester kind enkel oma opa groß partner nachbar vermieter my regards wishes sincerely cheers mr ms adım ismim bay sayın saygı ` +
+		`oğlum kızım eşim annem babam kardeşim зовут имя фамилия уважением господ госпож мой моя звати ім прізвище повагою пан мій ` +
+		`pan pani nazywam imię nazwisko pozdrawiam poważaniem mój moja numesc numele stim respect domn doamn dl. dna. fiul fiica soț soţ`)
+	keysNameIAm     = []string{"i'm", "i’m", "i am"}
+	keysNameIchBin  = []string{"ich bin"}
+	keysNameUncased = strings.Fields(`اسم اسمى التحية تحياتي السيد ابن زوج نام احترام سپاس آقای خانم پسرم دخترم همسرم`)
+)
