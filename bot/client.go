@@ -173,7 +173,7 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 	start := time.Now()
 	text := c.srv.redactor.Redact(msg.Text)
-	msg.Text = text
+	msg = ClientMessage{Type: msg.Type, ID: msg.ID, Text: text, Lang: msg.Lang} // stored: only what an ask carries, redacted
 	forced := ""
 	if msg.Lang != "" && c.srv.catalog.Supported(msg.Lang) {
 		forced = msg.Lang

@@ -240,10 +240,14 @@ const liftFull = 0.3
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
 
-// rePlaceholder finds what the Redactor put in place of personal data.
-var rePlaceholder = regexp.MustCompile(strings.Join([]string{regexp.QuoteMeta(redEmail), regexp.QuoteMeta(redPhone),
-	regexp.QuoteMeta(redIBAN), regexp.QuoteMeta(redID), regexp.QuoteMeta(redTax), regexp.QuoteMeta(redBirth),
-	regexp.QuoteMeta(redAddress)}, "|"))
+// rePlaceholder finds what the Redactor put in place of personal data: every placeholder.
+var rePlaceholder = regexp.MustCompile(func() string {
+	quoted := make([]string, len(placeholders))
+	for i, p := range placeholders {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	return strings.Join(quoted, "|")
+}())
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
 // Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.

@@ -30,6 +30,9 @@ type ServerConfig struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	Metrics        *Metrics // nil: nothing is measured
+	// KnownNumbers tells the numbers the city's pages state, which redaction keeps (nil: none;
+	// knowledge.Index implements it).
+	KnownNumbers KnownNumbers
 }
 
 // Agents tells whether people of the service desk are available for a live chat. The service
@@ -70,7 +73,7 @@ type addrLimit struct {
 
 // NewServer returns a chat server.
 func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
-	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now), city: city, cfg: cfg, log: log, now: now,
+	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
 	for _, o := range cfg.AllowedOrigins {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {

@@ -33,6 +33,7 @@ type Index struct {
 	pageChunks   *pageCache
 	chunkInfos   chunkCache
 	vocab        vocabHolder
+	numbers      numberHolder
 	// reranker, when set, is a cross-encoder that reorders the best pages; nil (the offline
 	// default) leaves ranking to the evidence.
 	reranker Reranker

@@ -103,6 +103,7 @@ func (ix *Index) forgetVocabulary() {
 	ix.vocab.mu.Lock()
 	ix.vocab.v = nil
 	ix.vocab.mu.Unlock()
+	ix.forgetNumbers()
 }
 
 func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {

@@ -159,7 +159,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	baseline := knowledge.NewBaseline(pages)
-	redactor := bot.NewRedactor(time.Now)
+	redactor := bot.NewRedactor(time.Now).WithKnownNumbers(ix)
 	var answerable, handedOff, oos, declined int
 	// Fact recall: over the answerable and redirect questions that have facts.
 	var withFacts, factsFound, withoutFacts, redirects, redirectsNamed int

@@ -91,7 +91,8 @@ func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *bot.Me
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
 	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, TrustedProxies: e.cfg.Proxies, Metrics: metrics}
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, TrustedProxies: e.cfg.Proxies, Metrics: metrics,
+		KnownNumbers: ix}
 	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 

@@ -1,0 +1,132 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Numbers the city's pages state (an office's phone number, a file reference on a form): the
+// redactor keeps a long digit run a citizen types when a page states it, and removes every other
+// one as personal. The set holds every run of at least MinStatedDigits digits of the active
+// pages' chunks, written without the spaces, dots, dashes and slashes between its groups, and
+// every stretch of whole groups of such a run that is long enough ("0123 456-7000 / -7001"
+// gives 01234567000 and 4567000 besides the whole run).
+type numberHolder struct {
+	mu      sync.Mutex
+	set     map[string]struct{}
+	stamp   string    // what the pages table looked like when set was loaded
+	checked time.Time // when the stamp was last compared
+}
+
+// MinStatedDigits is the shortest digit run the set of stated numbers holds.
+const MinStatedDigits = 7
+
+// maxRunGroups bounds the stretches taken from one run (a table of numbers is one long run).
+const maxRunGroups = 8
+
+// numberSeparators may stand between the groups of a number: space, no-break spaces, dot,
+// hyphen, en dash, non-breaking hyphen, slash.
+const numberSeparators = " \u00a0\u202f.-\u2013\u2011/"
+
+// StatesNumber tells whether an active page's text states the digit string digits (0-9 only,
+// separators removed), as a run of its own or a stretch of whole groups of one. The set is
+// loaded once and checked against the pages table every vocabTTL, reloaded when an ingest (in
+// this process or another) changed the pages.
+func (ix *Index) StatesNumber(ctx context.Context, digits string) (bool, error) {
+	if len(digits) < MinStatedDigits {
+		return false, nil
+	}
+	set, err := ix.statedNumbers(ctx)
+	if err != nil {
+		return false, err
+	}
+	_, ok := set[digits]
+	return ok, nil
+}
+
+func (ix *Index) statedNumbers(ctx context.Context) (map[string]struct{}, error) {
+	h := &ix.numbers
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.set != nil && time.Since(h.checked) < vocabTTL {
+		return h.set, nil
+	}
+	var stamp string
+	if err := ix.pool.QueryRow(ctx, `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`).Scan(&stamp); err != nil {
+		return nil, fmt.Errorf("stated numbers: %w", err)
+	}
+	if h.set != nil && stamp == h.stamp {
+		h.checked = time.Now()
+		return h.set, nil
+	}
+	set, err := ix.loadNumbers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.set, h.stamp, h.checked = set, stamp, time.Now()
+	return set, nil
+}
+
+// forgetNumbers makes the next look-up load the set again (after an ingest).
+func (ix *Index) forgetNumbers() {
+	ix.numbers.mu.Lock()
+	ix.numbers.set = nil
+	ix.numbers.mu.Unlock()
+}
+
+// loadNumbers reads the digit runs of the active pages' chunks; PostgreSQL finds them, so only
+// the runs, not the texts, cross the wire.
+func (ix *Index) loadNumbers(ctx context.Context) (map[string]struct{}, error) {
+	rows, err := ix.pool.Query(ctx, `SELECT DISTINCT m[1] FROM chunks c JOIN pages p ON p.id = c.page_id,
+		regexp_matches(c.body, $1, 'g') AS m WHERE p.active`, `([0-9]+(?:[`+regexpClass(numberSeparators)+`][0-9]+)*)`)
+	if err != nil {
+		return nil, fmt.Errorf("stated numbers: %w", err)
+	}
+	defer rows.Close()
+	set := map[string]struct{}{}
+	for rows.Next() {
+		var run string
+		if err := rows.Scan(&run); err != nil {
+			return nil, fmt.Errorf("stated numbers: %w", err)
+		}
+		addRun(set, run)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stated numbers: %w", err)
+	}
+	return set, nil
+}
+
+// regexpClass escapes the characters of a bracket expression: the hyphen goes last.
+func regexpClass(chars string) string {
+	return strings.ReplaceAll(chars, "-", "") + "-"
+}
+
+// addRun adds a run's digits and the stretches of its groups that are long enough.
+func addRun(set map[string]struct{}, run string) {
+	groups := strings.FieldsFunc(run, func(r rune) bool { return strings.ContainsRune(numberSeparators, r) })
+	for i := range groups {
+		var b strings.Builder
+		for j := i; j < len(groups) && (j-i < maxRunGroups || i == 0); j++ {
+			b.WriteString(groups[j])
+			if b.Len() >= MinStatedDigits {
+				set[b.String()] = struct{}{}
+			}
+		}
+	}
+}
+
+// StatedDigits returns s's digits (0-9 and the Arabic-Indic and Persian ones, as 0-9), without
+// anything between them.
+func StatedDigits(s string) string {
+	var b strings.Builder
+	for _, r := range WesternDigits(s) {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
