@@ -14,9 +14,10 @@ ALTER TABLE pages ADD COLUMN doc_title text NOT NULL DEFAULT '';
 -- and document frequencies carry the page's language group (the stemmer's: de or en).
 ALTER TABLE postings ADD COLUMN lang text NOT NULL DEFAULT 'de';
 UPDATE postings p SET lang = 'en' FROM pages g WHERE g.id = p.page_id AND g.lang LIKE 'en%';
--- Scoring reads postings from the index alone (an index-only scan), so the index carries all.
+-- Scoring reads postings from the index alone (an index-only scan), so the index carries all;
+-- the page comes before the chunk so that the best pages' postings are found without a scan.
 ALTER TABLE postings DROP CONSTRAINT postings_pkey;
-ALTER TABLE postings ADD PRIMARY KEY (lexeme, chunk_id) INCLUDE (tf, len, page_id, lang);
+ALTER TABLE postings ADD PRIMARY KEY (lexeme, page_id, chunk_id) INCLUDE (tf, len, lang);
 ALTER TABLE lexeme_stats ADD COLUMN lang text NOT NULL DEFAULT 'de';
 ALTER TABLE lexeme_stats DROP CONSTRAINT lexeme_stats_pkey;
 ALTER TABLE lexeme_stats ADD PRIMARY KEY (lexeme, lang);
