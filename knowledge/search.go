@@ -378,11 +378,11 @@ WITH meta AS (
 )
 SELECT 0::bigint, lexeme, idf FROM (SELECT DISTINCT ON (lexeme) lexeme, idf FROM q ORDER BY lexeme, df DESC, lang) u
 UNION ALL
-SELECT x.chunk_id, q.lexeme, x.s FROM best CROSS JOIN q CROSS JOIN meta CROSS JOIN LATERAL (
-    SELECT p.chunk_id, q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1))) AS s
-    FROM postings p WHERE p.lexeme = q.lexeme AND p.page_id = best.page_id AND p.lang = q.lang
-    OFFSET 0 -- keeps the look-up per page and lexeme: an index probe, not a second pass over all postings
-) x`,
+SELECT p.chunk_id, q.lexeme, q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1)))
+FROM q JOIN postings p ON p.lexeme = q.lexeme AND p.lang = q.lang, meta
+-- An array, so that each lexeme's postings of the best pages are one index range scan
+-- (lexeme, page_id = ANY), not a second pass over all of them.
+WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`,
 		terms, commonDF, candidatePages, weights)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
