@@ -120,6 +120,12 @@ const maxWarmChunks = 20000
 // Warm fills the search caches before the first questions, so that the citizens right after a
 // restart are not the ones who wait for them.
 func (ix *Index) Warm(ctx context.Context) error {
+	if _, err := ix.vocabulary(ctx); err != nil {
+		return fmt.Errorf("warm vocabulary: %w", err)
+	}
+	if _, err := ix.statedNumbers(ctx); err != nil {
+		return fmt.Errorf("warm stated numbers: %w", err)
+	}
 	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks)
 	if err != nil {

@@ -55,7 +55,7 @@ func (ix *Index) statedNumbers(ctx context.Context) (map[string]struct{}, error)
 		return h.set, nil
 	}
 	var stamp string
-	if err := ix.pool.QueryRow(ctx, `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`).Scan(&stamp); err != nil {
+	if err := ix.pool.QueryRow(ctx, pagesStamp).Scan(&stamp); err != nil {
 		return nil, fmt.Errorf("stated numbers: %w", err)
 	}
 	if h.set != nil && stamp == h.stamp {

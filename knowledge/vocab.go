@@ -79,22 +79,38 @@ func (v *vocabulary) titleIDF(t string) float64 {
 const vocabTTL = time.Minute
 
 type vocabHolder struct {
-	mu sync.Mutex
-	v  *vocabulary
+	mu      sync.Mutex
+	v       *vocabulary
+	stamp   string // the pages' count and last change when v was loaded
+	checked time.Time
 }
 
-// vocabulary returns the corpus vocabulary, loading it when it is missing or older than vocabTTL.
+// pagesStamp changes whenever an ingest (in any process) adds, changes or retires a page.
+const pagesStamp = `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`
+
+// vocabulary returns the corpus vocabulary. It is loaded once; every vocabTTL one cheap query
+// tells whether an ingest changed the pages since, and only then is it loaded again, so that
+// searches do not queue behind a reload that would change nothing.
 func (ix *Index) vocabulary(ctx context.Context) (*vocabulary, error) {
-	ix.vocab.mu.Lock()
-	defer ix.vocab.mu.Unlock()
-	if v := ix.vocab.v; v != nil && time.Since(v.loaded) < vocabTTL {
-		return v, nil
+	h := &ix.vocab
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.v != nil && time.Since(h.checked) < vocabTTL {
+		return h.v, nil
+	}
+	var stamp string
+	if err := ix.pool.QueryRow(ctx, pagesStamp).Scan(&stamp); err != nil {
+		return nil, fmt.Errorf("load vocabulary: %w", err)
+	}
+	if h.v != nil && stamp == h.stamp {
+		h.checked = time.Now()
+		return h.v, nil
 	}
 	v, err := ix.loadVocabulary(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ix.vocab.v = v
+	h.v, h.stamp, h.checked = v, stamp, time.Now()
 	return v, nil
 }
 
