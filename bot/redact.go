@@ -121,7 +121,13 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 			}
 			return redAddress
 		})
-		text = rePostcode.ReplaceAllString(text, redAddress)
+		// The town's own postcode ("Bürgerbüro in 12345 Musterstadt") is no one's address.
+		text = rePostcode.ReplaceAllStringFunc(text, func(m string) string {
+			if r.stated(ctx, m[:5]) {
+				return m
+			}
+			return redAddress
+		})
 	}
 	return redactNames(text, lower)
 }

@@ -63,3 +63,16 @@ func TestRedactKeepsWhatQuestionsAreAbout(t *testing.T) {
 		}
 	}
 }
+
+// TestTownsOwnPostcodeIsKept: a postcode with a town is an address, unless the city's pages
+// state it: the town's own postcode is no one's address.
+func TestTownsOwnPostcodeIsKept(t *testing.T) {
+	r := NewRedactor(func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }).
+		WithKnownNumbers(mapNumbers{"12345": true})
+	if got := r.Redact("Ist das Bürgerbüro in 12345 Musterstadt samstags offen?"); !strings.Contains(got, "12345 Musterstadt") {
+		t.Errorf("the town's own postcode was redacted: %q", got)
+	}
+	if got := r.Redact("Ich wohne jetzt in 54321 Andernorts."); strings.Contains(got, "54321") {
+		t.Errorf("a postcode the city does not state was kept: %q", got)
+	}
+}

@@ -21,8 +21,8 @@ type numberHolder struct {
 	checked time.Time // when the stamp was last compared
 }
 
-// MinStatedDigits is the shortest digit run the set of stated numbers holds.
-const MinStatedDigits = 7
+// MinStatedDigits is the shortest digit run the set of stated numbers holds: a postcode.
+const MinStatedDigits = 5
 
 // maxRunGroups bounds the stretches taken from one run (a table of numbers is one long run).
 const maxRunGroups = 8
