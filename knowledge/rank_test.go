@@ -369,3 +369,34 @@ func TestMisspelledHeadingFoundByItsTitle(t *testing.T) {
 		t.Errorf("first %s, want the page whose heading misspells the service", hits[0].URL)
 	}
 }
+
+// TestStatesNumberKnowsThePagesNumbers: the numbers a page states (a phone number with its
+// groups, a postcode) are the city's, others are not, and an ingest that changes them is seen.
+func TestStatesNumberKnowsThePagesNumbers(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) {
+		writeFiles(t, dir, map[string]string{"kontakt.html": page("Kontakt", body)})
+	}
+	write(`<p>Bürgerbüro, Markt 1, 12345 Lindenbrück, Telefon 0123 456-7000 / -7001</p>`)
+	ix := newTestIndex(t, nil)
+	ctx := context.Background()
+	src := DirSource{Dir: dir, BaseURL: "https://www.lindenbrueck.example"}
+	if _, err := ix.Ingest(ctx, src, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	for digits, want := range map[string]bool{"01234567000": true, "4567000": true, "12345": true, "9876543": false, "123": false} {
+		if got, err := ix.StatesNumber(ctx, digits); err != nil || got != want {
+			t.Errorf("StatesNumber(%s) = %v, %v; want %v", digits, got, err, want)
+		}
+	}
+	write(`<p>Bürgerbüro, Markt 1, 12345 Lindenbrück, Telefon 0123 999-8000</p>`)
+	if _, err := ix.Ingest(ctx, src, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ix.StatesNumber(ctx, "01234567000"); got {
+		t.Error("a number the pages no longer state is still the city's")
+	}
+	if got, _ := ix.StatesNumber(ctx, "01239998000"); !got {
+		t.Error("the new number is not the city's")
+	}
+}
