@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // German writes one concept as one word (Jahresjagdschein, Urnenwahlgrab, Zweitwohnungsteuer)
@@ -175,6 +176,14 @@ func (c *compounds) variants(w string, others map[string]bool) []variant {
 	}
 	if len(ps) > 1 && !c.known(w) {
 		out = append(out, variant{ps, splitParts})
+		// A word no page uses whose head is itself a specific word (seven letters or more) is
+		// a kind of it: a Jahresjagdschein is a Jagdschein, a Kinderreisepass a Reisepass. A
+		// short head (Steuer, Amt) says too little alone.
+		if utf8.RuneCountInString(head) >= 7 && len(out) < maxVariations && !slices.ContainsFunc(out, func(v variant) bool {
+			return len(v.terms) == 1 && v.terms[0] == head
+		}) {
+			out = append(out, variant{[]string{head}, relatedParts})
+		}
 	}
 	if len(ps) == 1 && !c.known(w) {
 		out = append(out, c.near(w)...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -160,8 +161,8 @@ func (g *Glossary) Len() int { return len(g.concepts) }
 func (g *Glossary) Expand(text, lang string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, terms := range g.Concepts(text, lang) {
-		for _, t := range terms {
+	for _, c := range g.Concepts(text, lang) {
+		for _, t := range c.Terms {
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, t)
@@ -171,46 +172,67 @@ func (g *Glossary) Expand(text, lang string) []string {
 	return out
 }
 
-// Concepts returns, for every concept that text mentions, its German terms: one entry per
-// concept, so that retrieval can count a concept once however many synonyms it has.
-func (g *Glossary) Concepts(text, lang string) [][]string {
+// Mention is a concept a question names: its German terms, and the question's words (their
+// positions in Words(Fold(text))) that named it.
+type Mention struct {
+	Terms []string
+	Words []int
+}
+
+// Concepts returns, for every concept that text mentions, its German terms and the words that
+// named it: one entry per concept, so that retrieval can count a concept once however many
+// synonyms it has, and as the same thing as the word that named it.
+func (g *Glossary) Concepts(text, lang string) []Mention {
 	if g == nil {
 		return nil
 	}
 	qs := Words(Fold(text))
-	// matched[concept, trigger] has bit w set when word w of that trigger occurs in the question.
+	// matched[concept, trigger] has bit w set when word w of that trigger occurs in the question;
+	// at[concept, trigger] holds the question's words that matched.
 	type tkey struct{ c, t int }
 	matched := map[tkey]uint64{}
-	try := func(q string, ref wordRef) {
+	at := map[tkey][]int{}
+	try := func(qi int, q string, ref wordRef) {
 		term := g.concepts[ref.concept].triggers[ref.trigger]
 		loose := looseScript[term.lang] || (looseInflects[term.lang] && term.lang == lang)
 		if ref.word < 64 && term.words[ref.word].matches(q, loose) {
-			matched[tkey{ref.concept, ref.trigger}] |= 1 << ref.word
+			k := tkey{ref.concept, ref.trigger}
+			matched[k] |= 1 << ref.word
+			if !slices.Contains(at[k], qi) {
+				at[k] = append(at[k], qi)
+			}
 		}
 	}
-	for _, word := range qs {
+	for qi, word := range qs {
 		for _, q := range arabicForms(word) {
 			for _, ref := range g.byStart[key3(q)] {
-				try(q, ref)
+				try(qi, q, ref)
 			}
 			r := []rune(q)
 			for i := 1; i+3 <= len(r); i++ {
 				for _, ref := range g.byInfix[string(r[i:i+3])] {
-					try(q, ref)
+					try(qi, q, ref)
 				}
 			}
 		}
 	}
+	words := make([][]int, len(g.concepts))
 	mentioned := make([]bool, len(g.concepts))
 	for k, bits := range matched {
 		if n := len(g.concepts[k.c].triggers[k.t].words); bits == (uint64(1)<<n)-1 {
 			mentioned[k.c] = true
+			for _, qi := range at[k] {
+				if !slices.Contains(words[k.c], qi) {
+					words[k.c] = append(words[k.c], qi)
+				}
+			}
 		}
 	}
-	var out [][]string
+	var out []Mention
 	for ci, c := range g.concepts {
 		if mentioned[ci] {
-			out = append(out, c.german)
+			slices.Sort(words[ci])
+			out = append(out, Mention{Terms: c.german, Words: words[ci]})
 		}
 	}
 	return out

@@ -400,3 +400,27 @@ func TestStatesNumberKnowsThePagesNumbers(t *testing.T) {
 		t.Error("the new number is not the city's")
 	}
 }
+
+// TestConceptIsTheWordThatNamedIt: a glossary concept counts as the same thing asked as the
+// question's word that named it, so a question's frame ("kostet" and the concept of fees) counts
+// once, and a colloquial word ("Perso") is its concept.
+func TestConceptIsTheWordThatNamedIt(t *testing.T) {
+	g, err := LoadGlossary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := &Index{glossary: g, detector: NewDetector()}
+	a := ix.Analyze("Was kostet der Perso?", "de")
+	has := func(u unit, term string) bool {
+		return slices.ContainsFunc(u.alts, func(al alt) bool { return slices.Contains(al.terms, term) })
+	}
+	if len(a.units) != 2 {
+		t.Fatalf("%d units, want 2 (kostet, Perso): %+v", len(a.units), a.units)
+	}
+	if !has(a.units[0], "kostet") || !has(a.units[0], "gebuhr") {
+		t.Errorf("the fee concept is not the unit of kostet: %+v", a.units[0])
+	}
+	if !has(a.units[1], "perso") || !has(a.units[1], "personalausweis") {
+		t.Errorf("Personalausweis is not the unit of Perso: %+v", a.units[1])
+	}
+}

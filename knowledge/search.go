@@ -140,7 +140,8 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 	of := map[string]int{} // the citizen's lexeme -> its unit
 	// One unit per word of the question, its German and English stems the ways to say it.
 	folded := Fold(text)
-	for _, w := range append(Words(folded), compoundForms(folded)...) {
+	wordUnit := map[int]int{} // a question word's position -> its unit
+	for wi, w := range append(Words(folded), compoundForms(folded)...) {
 		// A single letter ("o", "a") is a word in some languages and an abbreviation's
 		// remnant on pages: no evidence either way.
 		if stopwords[w] || isNumber(w) || utf8.RuneCountInString(w) < 2 {
@@ -158,6 +159,7 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 		}
 		if len(u.alts) > 0 {
 			u.own, u.long = true, utf8.RuneCountInString(w) >= 6
+			wordUnit[wi] = len(a.units)
 			a.units = append(a.units, u)
 		} else {
 			a.stems = a.stems[:len(a.stems)-1]
@@ -168,20 +170,28 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 	for _, t := range a.Own {
 		seen[t] = true
 	}
-	for _, terms := range ix.glossary.Concepts(text, lang) {
-		extra = append(extra, terms...)
+	for _, m := range ix.glossary.Concepts(text, lang) {
+		extra = append(extra, m.Terms...)
 		var ways [][]string
-		for _, term := range terms {
+		for _, term := range m.Terms {
 			// The glossary's terms are German: one stemmer, or a phrase would need both stems.
 			if ls := dedupe(lexemes(term, "de")); len(ls) > 0 {
 				ways = append(ways, ls)
 			}
 		}
-		// A concept the citizen named by one of its German words joins that word's unit; one
-		// named in another language, colloquially or in other words is a unit of its own.
+		// A concept joins the unit of the question's word that named it ("kostet" and the
+		// concept of fees are one thing asked, "Perso" and Personalausweis too), or of its
+		// German word the citizen used; only a concept named by function words alone is a
+		// unit of its own.
 		at := -1
+		for _, wi := range m.Words {
+			if i, ok := wordUnit[wi]; ok {
+				at = i
+				break
+			}
+		}
 		for _, ls := range ways {
-			if i, ok := of[ls[0]]; ok && len(ls) == 1 {
+			if i, ok := of[ls[0]]; ok && len(ls) == 1 && at < 0 {
 				at = i
 				break
 			}
