@@ -63,13 +63,62 @@ type compounds struct {
 	parts  map[string][]string // compound lexeme -> its parts, head last
 	byHead map[string][]string // head -> the vocabulary's compounds ending in it
 	sorted []string            // the vocabulary, sorted
+	// deletes maps each word of the vocabulary with one letter left out to the words: typos
+	// within one edit meet there (symmetric deletion).
+	deletes map[string][]string
+	df      map[string]int
+}
+
+// minTypoLen: shorter words have too many neighbours one edit away to guess a typo's word.
+const minTypoLen = 6
+
+// deletions returns w with each one of its letters left out.
+func deletions(w string) []string {
+	r := []rune(w)
+	out := make([]string, 0, len(r))
+	for i := range r {
+		out = append(out, string(r[:i])+string(r[i+1:]))
+	}
+	return out
+}
+
+// typos returns the vocabulary's words one edit (a letter missing, added or changed) from w,
+// the most common first.
+func (c *compounds) typos(w string) []string {
+	if utf8.RuneCountInString(w) < minTypoLen {
+		return nil
+	}
+	seen := map[string]bool{w: true}
+	var out []string
+	add := func(cands ...string) {
+		for _, x := range cands {
+			if !seen[x] {
+				seen[x] = true
+				out = append(out, x)
+			}
+		}
+	}
+	add(c.deletes[w]...) // a letter missing in w
+	for _, d := range deletions(w) {
+		if c.known(d) {
+			add(d) // a letter too many in w
+		}
+		add(c.deletes[d]...) // a letter changed
+	}
+	slices.SortFunc(out, func(a, b string) int { return c.df[b] - c.df[a] })
+	return out
 }
 
 func newCompounds(vocab map[string]int) *compounds {
 	c := &compounds{known: func(w string) bool { _, ok := vocab[w]; return ok },
-		parts: map[string][]string{}, byHead: map[string][]string{}}
+		parts: map[string][]string{}, byHead: map[string][]string{}, deletes: map[string][]string{}, df: vocab}
 	for w := range vocab {
 		c.sorted = append(c.sorted, w)
+		if utf8.RuneCountInString(w) >= minTypoLen-1 {
+			for _, d := range deletions(w) {
+				c.deletes[d] = append(c.deletes[d], w)
+			}
+		}
 		if ps := c.split(w); len(ps) > 1 {
 			c.parts[w] = ps
 			c.byHead[ps[len(ps)-1]] = append(c.byHead[ps[len(ps)-1]], w)
@@ -187,6 +236,11 @@ func (c *compounds) variants(w string, others map[string]bool) []variant {
 	}
 	if len(ps) == 1 && !c.known(w) {
 		out = append(out, c.near(w)...)
+		// A word no page uses and no part explains: a typo of a word the pages use
+		// (Baugenemigung, Persnalausweis), the most common of them.
+		if ts := c.typos(w); len(ts) > 0 && len(out) < maxVariations {
+			out = append(out, variant{[]string{ts[0]}, relatedParts})
+		}
 	}
 	return out
 }

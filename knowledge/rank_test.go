@@ -424,3 +424,21 @@ func TestConceptIsTheWordThatNamedIt(t *testing.T) {
 		t.Errorf("Personalausweis is not the unit of Perso: %+v", a.units[1])
 	}
 }
+
+// TestTyposMeetTheirWord: a word no page uses, one edit from one that pages use, meets it.
+func TestTyposMeetTheirWord(t *testing.T) {
+	c := newCompounds(map[string]int{"baugenehmig": 5, "personalausweis": 9, "wohngeld": 4, "wohnung": 20})
+	for typo, want := range map[string]string{
+		"baugenemig":       "baugenehmig",     // a letter missing
+		"personalausweiss": "personalausweis", // a letter too many
+		"wohngelt":         "wohngeld",        // a letter changed
+	} {
+		vs := c.variants(typo, nil)
+		if !slices.ContainsFunc(vs, func(v variant) bool { return len(v.terms) == 1 && v.terms[0] == want }) {
+			t.Errorf("%s: variants %v, want %s", typo, vs, want)
+		}
+	}
+	if ts := c.typos("wohn"); len(ts) > 0 {
+		t.Errorf("a short word guesses typos: %v", ts)
+	}
+}
