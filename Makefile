@@ -7,7 +7,7 @@ BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
 
-.PHONY: setup build demo test test-go test-browser lint eval eval-auenstadt eval-realpages bench sample-data clean
+.PHONY: setup build demo test test-go test-browser lint fuzz fuzz-short eval eval-auenstadt eval-realpages bench sample-data clean
 
 setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chromium and Node.js where missing
 	@bash scripts/setup-debian.sh
@@ -26,7 +26,7 @@ demo: setup build
 	CITYBOT_DATA=$$data CITYBOT_CITY=$${CITYBOT_CITY:-Musterstadt} \
 		CITYBOT_PRIVACY_URL=$${CITYBOT_PRIVACY_URL:-$(SAMPLE_BASE)/datenschutz} $(BIN) serve
 
-test: setup lint eval test-go test-browser
+test: setup lint eval test-go fuzz-short test-browser
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [[ -n $$out ]]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -34,6 +34,19 @@ lint:
 
 test-go:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The fuzz targets (package:target), each for FUZZTIME, one after the other: go test fuzzes one
+# target at a time. What a target finds is written to its package's testdata/fuzz/ and fails the
+# run; `go test ./...` replays those and the seeds. fuzz-short is the quick round of make test.
+FUZZ_TARGETS := bot:FuzzDecodeClientMessage bot:FuzzRedact knowledge:FuzzExtract knowledge:FuzzParseSitemap \
+	knowledge:FuzzRobots cmd/citybot:FuzzLoadConfig
+FUZZTIME ?= 10m
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t#*:}; echo "fuzz: $$name in ./$$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/ || exit 1; done
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 # The widget in Debian's Chromium against a real server (widget/e2e). npm ci only when the lock
 # file is newer than the installed packages.

@@ -15,6 +15,7 @@ const (
 	MaxTextRunes    = 2000 // a question
 	MaxCommentRunes = 1000 // a rating's comment
 	MaxFrameBytes   = 16 << 10
+	MaxIDRunes      = 100 // an ask's id, a rate's answer_id
 )
 
 // Error codes of the protocol's error message: stable, for clients to act on.
@@ -82,6 +83,10 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 		if strings.TrimSpace(m.ID) == "" {
 			return m, protoErr(CodeMissingField, "ask needs id")
 		}
+		if perr := checkID(m.ID); perr != nil {
+			m.ID = "" // not echoed as reply_to
+			return m, perr
+		}
 		text, perr := checkText(m.Text, MaxTextRunes, true)
 		if perr != nil {
 			return m, perr
@@ -90,6 +95,9 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 	case "rate":
 		if m.AnswerID == "" {
 			return m, protoErr(CodeMissingField, "rate needs answer_id")
+		}
+		if perr := checkID(m.AnswerID); perr != nil {
+			return m, perr
 		}
 		if m.Value != "up" && m.Value != "down" {
 			return m, protoErr(CodeMissingField, `rate needs value "up" or "down"`)
@@ -125,6 +133,18 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 		return m, protoErr(CodeUnknownType, "unknown type "+m.Type)
 	}
 	return m, nil
+}
+
+// checkID rejects an id with control characters (PostgreSQL stores no U+0000, and the id is
+// stored with the exchange) or over MaxIDRunes.
+func checkID(id string) *ProtocolError {
+	if utf8.RuneCountInString(id) > MaxIDRunes {
+		return protoErr(CodeTooLong, "id over the limit")
+	}
+	if strings.IndexFunc(id, unicode.IsControl) >= 0 {
+		return protoErr(CodeInvalidText, "control character in id")
+	}
+	return nil
 }
 
 // checkText trims a text field and rejects control characters (other than line breaks and

@@ -78,3 +78,35 @@ func TestDecodeClientMessage(t *testing.T) {
 		t.Fatalf("long comment: %v", err)
 	}
 }
+
+// Found by FuzzDecodeClientMessage: ids were taken as sent. A NUL in an ask's id made storing the
+// exchange fail (PostgreSQL's jsonb and text take no U+0000) and the citizen got "internal" for a
+// bad message; an id of 16 KiB was stored and echoed with every reply.
+func TestClientIDsAreChecked(t *testing.T) {
+	for _, tc := range []struct{ frame, code string }{
+		{`{"type":"ask","id":"\u0000","text":"Öffnungszeiten?"}`, CodeInvalidText},
+		{`{"type":"ask","id":"c1\n","text":"Öffnungszeiten?"}`, CodeInvalidText},
+		{`{"type":"ask","id":"` + strings.Repeat("c", MaxIDRunes+1) + `","text":"Öffnungszeiten?"}`, CodeTooLong},
+		{`{"type":"rate","answer_id":"a1\u0000","value":"up"}`, CodeInvalidText},
+		{`{"type":"rate","answer_id":"` + strings.Repeat("a", MaxIDRunes+1) + `","value":"up"}`, CodeTooLong},
+	} {
+		if _, err := DecodeClientMessage([]byte(tc.frame)); err == nil || err.Code != tc.code {
+			t.Errorf("%.60s: got %v, want %s", tc.frame, err, tc.code)
+		}
+	}
+	if m, err := DecodeClientMessage([]byte(`{"type":"ask","id":"` + strings.Repeat("c", MaxIDRunes) + `","text":"Öffnungszeiten?"}`)); err != nil || len(m.ID) != MaxIDRunes {
+		t.Fatalf("id of %d characters: %v", MaxIDRunes, err)
+	}
+	// Over the connection: the bad id is the client's error, not the server's.
+	h := newHarness(t, ServerConfig{})
+	c := mustDial(t, h, "")
+	read(t, c) // welcome
+	send(t, c, map[string]any{"type": "ask", "id": "\x00", "text": "Öffnungszeiten Bürgerbüro"})
+	if got := read(t, c); got["type"] != "error" || got["code"] != CodeInvalidText {
+		t.Fatalf("ask with a NUL id: %v", got)
+	}
+	send(t, c, map[string]any{"type": "rate", "answer_id": "a1\x00", "value": "up"})
+	if got := read(t, c); got["type"] != "error" || got["code"] != CodeInvalidText {
+		t.Fatalf("rate with a NUL answer_id: %v", got)
+	}
+}

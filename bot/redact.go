@@ -96,8 +96,28 @@ var (
 // Redact returns text with personal data replaced by placeholders such as [email].
 func (r *Redactor) Redact(text string) string { return r.RedactContext(context.Background(), text) }
 
+// maxRedactPasses bounds the passes of RedactContext; texts seen so far settle in two or three.
+const maxRedactPasses = 8
+
 // RedactContext is Redact with a context for asking whether the city states a number.
+//
+// A pass that removed something is repeated until nothing changes: the patterns run one after
+// another, and a span one of them left whole (too many digits for a phone number) can hold a
+// phone number once another has taken part of it. Without the repeat, what was stored would lose
+// more personal data when redacted again; with it, redaction is idempotent. A text without
+// personal data costs one pass, as before.
 func (r *Redactor) RedactContext(ctx context.Context, text string) string {
+	for range maxRedactPasses {
+		out := r.redactOnce(ctx, text)
+		if out == text {
+			break
+		}
+		text = out
+	}
+	return text
+}
+
+func (r *Redactor) redactOnce(ctx context.Context, text string) string {
 	// The patterns below know 0-9 only; a phone number typed on an Arabic or Persian keyboard
 	// must not slip through.
 	text = knowledge.WesternDigits(text)

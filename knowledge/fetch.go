@@ -156,6 +156,11 @@ func (f *Fetcher) allowed(ctx context.Context, u *url.URL) bool {
 	if g == nil {
 		return true
 	}
+	return g.Test(robotsPath(u))
+}
+
+// robotsPath is what robots.txt rules match for u: its escaped path and query.
+func robotsPath(u *url.URL) string {
 	p := u.EscapedPath()
 	if p == "" {
 		p = "/"
@@ -163,7 +168,7 @@ func (f *Fetcher) allowed(ctx context.Context, u *url.URL) bool {
 	if u.RawQuery != "" {
 		p += "?" + u.RawQuery
 	}
-	return g.Test(p)
+	return p
 }
 
 func (f *Fetcher) loadRobots(ctx context.Context, base string) *robotstxt.Group {
@@ -177,13 +182,22 @@ func (f *Fetcher) loadRobots(ctx context.Context, base string) *robotstxt.Group 
 		return nil
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 512<<10))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRobotsBytes))
 	if err != nil {
 		return nil
 	}
-	data, err := robotstxt.FromStatusAndBytes(resp.StatusCode, body)
+	return robotsGroup(resp.StatusCode, body, f.UserAgent)
+}
+
+// maxRobotsBytes caps the robots.txt read.
+const maxRobotsBytes = 512 << 10
+
+// robotsGroup is the group of robots.txt rules (fetched with status) for userAgent; nil, all
+// allowed, when it cannot be read.
+func robotsGroup(status int, body []byte, userAgent string) *robotstxt.Group {
+	data, err := robotstxt.FromStatusAndBytes(status, body)
 	if err != nil {
 		return nil
 	}
-	return data.FindGroup(strings.SplitN(f.UserAgent, "/", 2)[0])
+	return data.FindGroup(strings.SplitN(userAgent, "/", 2)[0])
 }

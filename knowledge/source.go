@@ -180,38 +180,56 @@ func (s SitemapSource) collect(ctx context.Context, u string, depth int, seen ma
 	if err != nil {
 		return fmt.Errorf("sitemap %s: %w", u, err)
 	}
-	body := doc.Body
+	pages, sitemaps, err := parseSitemap(doc.Body, s.Fetcher.MaxBytes)
+	if err != nil {
+		return fmt.Errorf("sitemap %s%w", u, err)
+	}
+	for _, loc := range pages {
+		if !seen[loc] {
+			seen[loc] = true
+			*urls = append(*urls, loc)
+		}
+	}
+	for _, loc := range sitemaps {
+		if err := s.collect(ctx, loc, depth+1, seen, urls); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseSitemap reads a fetched sitemap, gzipped or not (at most maxBytes unzipped): the page
+// URLs of a <urlset>, or the sitemap URLs of a <sitemapindex>, trimmed and without empty ones.
+// Its errors read after the sitemap's URL.
+func parseSitemap(body []byte, maxBytes int64) (pages, sitemaps []string, err error) {
 	if bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
-			return fmt.Errorf("sitemap %s: %w", u, err)
+			return nil, nil, fmt.Errorf(": %w", err)
 		}
-		if body, err = io.ReadAll(io.LimitReader(zr, s.Fetcher.MaxBytes)); err != nil {
-			return fmt.Errorf("sitemap %s: %w", u, err)
+		if body, err = io.ReadAll(io.LimitReader(zr, maxBytes)); err != nil {
+			return nil, nil, fmt.Errorf(": %w", err)
 		}
 	}
 	var sm sitemapXML
 	if err := xml.Unmarshal(body, &sm); err != nil {
-		return fmt.Errorf("sitemap %s is not a sitemap: %w", u, err)
+		return nil, nil, fmt.Errorf(" is not a sitemap: %w", err)
 	}
 	switch sm.XMLName.Local {
 	case "urlset":
 		for _, x := range sm.URLs {
-			if loc := strings.TrimSpace(x.Loc); loc != "" && !seen[loc] {
-				seen[loc] = true
-				*urls = append(*urls, loc)
+			if loc := strings.TrimSpace(x.Loc); loc != "" {
+				pages = append(pages, loc)
 			}
 		}
 	case "sitemapindex":
 		for _, x := range sm.Sitemaps {
-			if err := s.collect(ctx, strings.TrimSpace(x.Loc), depth+1, seen, urls); err != nil {
-				return err
-			}
+			sitemaps = append(sitemaps, strings.TrimSpace(x.Loc))
 		}
 	default:
-		return fmt.Errorf("sitemap %s: root element <%s>, want <urlset> or <sitemapindex>", u, sm.XMLName.Local)
+		return nil, nil, fmt.Errorf(": root element <%s>, want <urlset> or <sitemapindex>", sm.XMLName.Local)
 	}
-	return nil
+	return pages, sitemaps, nil
 }
 
 // CrawlSource follows links within the start URL's host, breadth first, to Depth.

@@ -37,19 +37,23 @@ type tableRow struct {
 	head  bool // in <thead>
 }
 
+// maxGridSlots bounds a table's grid: cells spanning 64 rows and columns, row after row, pushed
+// each other rightwards into thousands of columns, and a page of 10 KB took 12 s to lay out.
+const maxGridSlots = 20000
+
 // tableGrid lays out the rows of table n (not of tables nested in it), with spanned cells copied
-// into every slot they cover.
-func tableGrid(n *html.Node) []tableRow {
+// into every slot they cover; false when the grid has more than maxGridSlots slots.
+func tableGrid(n *html.Node) ([]tableRow, bool) {
 	var rows []tableRow
 	type carry struct {
 		cell tableCell
 		left int
 	}
 	pending := map[int]*carry{} // column -> a cell spanning down into later rows
-	src := 0
+	src, slots := 0, 0
 	var walk func(n *html.Node, head bool)
 	walk = func(n *html.Node, head bool) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
+		for c := n.FirstChild; c != nil && slots <= maxGridSlots; c = c.NextSibling {
 			if c.Type != html.ElementNode || c.Data == "table" {
 				continue
 			}
@@ -63,6 +67,7 @@ func tableGrid(n *html.Node) []tableRow {
 			place := func(cell tableCell) {
 				row.cells = append(row.cells, cell)
 				col++
+				slots++
 			}
 			fromAbove := func() bool {
 				p := pending[col]
@@ -77,7 +82,7 @@ func tableGrid(n *html.Node) []tableRow {
 				place(cell)
 				return true
 			}
-			for td := c.FirstChild; td != nil; td = td.NextSibling {
+			for td := c.FirstChild; td != nil && slots <= maxGridSlots; td = td.NextSibling {
 				if td.Type != html.ElementNode || (td.Data != "td" && td.Data != "th") {
 					continue
 				}
@@ -94,7 +99,7 @@ func tableGrid(n *html.Node) []tableRow {
 				}
 			}
 			// cells spanning down from above at the end of the row
-			for more := true; more; {
+			for more := slots <= maxGridSlots; more && slots <= maxGridSlots; {
 				more = false
 				for k := range pending {
 					if k >= col {
@@ -111,6 +116,9 @@ func tableGrid(n *html.Node) []tableRow {
 		}
 	}
 	walk(n, false)
+	if slots > maxGridSlots {
+		return nil, false
+	}
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r.cells))
@@ -120,7 +128,7 @@ func tableGrid(n *html.Node) []tableRow {
 			rows[i].cells = append(rows[i].cells, tableCell{src: -len(rows[i].cells) - 1})
 		}
 	}
-	return rows
+	return rows, true
 }
 
 func span(n *html.Node, attr string) int {
@@ -155,12 +163,37 @@ func tableText(n *html.Node) (text, caption string) {
 	if layoutTable(n) {
 		return layoutText(n), ""
 	}
+	text, caption = gridText(n)
+	if len(text) > tableGrowthSlack {
+		// Only a long text can be over the bound: the cells' text is taken again only then.
+		if plain := layoutText(n); len(text) > maxTableGrowth*len(plain)+tableGrowthSlack {
+			return joinNonEmpty("\n", caption, plain), caption
+		}
+	}
+	return text, caption
+}
+
+// maxTableGrowth bounds a table's text against its cells' text said once (plus
+// tableGrowthSlack). Column headers named at every cell below them and cells spanning rows and
+// columns repeat text, so that a broken or hostile table (a header of kilobytes over thousands of
+// rows, cells spanning 64 rows and columns under long headers) made megabytes of a page of a few
+// kilobytes. A table past the bound is read as a layout table is, each cell once.
+const (
+	maxTableGrowth   = 16
+	tableGrowthSlack = 512
+)
+
+// gridText is tableText for a data table: rows with their labels and column headers.
+func gridText(n *html.Node) (text, caption string) {
 	var lines []string
 	caption = captionOf(n)
 	if caption != "" {
 		lines = append(lines, caption)
 	}
-	rows := tableGrid(n)
+	rows, ok := tableGrid(n)
+	if !ok {
+		return joinNonEmpty("\n", caption, layoutText(n)), caption
+	}
 	if len(rows) == 0 {
 		return strings.Join(lines, "\n"), caption
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"runtime"
@@ -142,7 +143,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.Workers, err = strconv.Atoi(get(envWorkers, "4")); err != nil || c.Workers <= 0 {
 		return c, fmt.Errorf("%s: want a positive number", envWorkers)
 	}
-	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.25"), 64); err != nil || c.MinConf < 0 || c.MinConf > 1 {
+	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.25"), 64); err != nil || !(c.MinConf >= 0 && c.MinConf <= 1) { // NaN too
 		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
 	}
 	c.Addr = get(envAddr, ":8080")
@@ -153,8 +154,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	days, err := strconv.Atoi(get(envRetention, "90"))
-	if err != nil || days < 1 {
-		return c, fmt.Errorf("%s: want a whole number of days", envRetention)
+	if err != nil || days < 1 || days > maxRetentionDays {
+		return c, fmt.Errorf("%s: want a whole number of days up to %d", envRetention, maxRetentionDays)
 	}
 	c.Retention = time.Duration(days) * 24 * time.Hour
 	if c.ConnRate, c.ConnBurst, err = parseLimit(get(envConnLimits, "2,5")); err != nil || c.ConnRate == 0 {
@@ -197,6 +198,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
+// maxRetentionDays keeps the retention well inside a time.Duration (which ends after 106,751 days).
+const maxRetentionDays = 36500
+
 // parseLimit reads "RATE,BURST" or "off" (0, 0).
 func parseLimit(s string) (float64, int, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "off") {
@@ -205,7 +209,7 @@ func parseLimit(s string) (float64, int, error) {
 	r, b, ok := strings.Cut(s, ",")
 	rate, err1 := strconv.ParseFloat(strings.TrimSpace(r), 64)
 	burst, err2 := strconv.Atoi(strings.TrimSpace(b))
-	if !ok || err1 != nil || err2 != nil || rate <= 0 || burst < 1 {
+	if !ok || err1 != nil || err2 != nil || !(rate > 0) || math.IsInf(rate, 0) || burst < 1 { // NaN and Inf too
 		return 0, 0, fmt.Errorf("bad limit %q", s)
 	}
 	return rate, burst, nil
