@@ -1,9 +1,18 @@
 package knowledge
 
 import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -136,5 +145,122 @@ func TestSplitLine(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 			t.Errorf("splitLine(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
+	}
+}
+
+// millionSitemap serves a sitemap of a million pages, written as it is read (plain on
+// /sitemap.xml, compressed on /sitemap.xml.gz), and a small page on every /p/N. written counts
+// the sitemap's bytes the server got to write.
+func millionSitemap(t *testing.T, written *atomic.Int64) *httptest.Server {
+	const pages = 1_000_000
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/sitemap.xml"):
+			var out io.Writer = countingWriter{w, written}
+			if strings.HasSuffix(r.URL.Path, ".gz") {
+				zw := gzip.NewWriter(out)
+				defer zw.Close()
+				out = zw
+			}
+			bw := bufio.NewWriter(out)
+			defer bw.Flush()
+			bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
+			for i := range pages {
+				if _, err := fmt.Fprintf(bw, "<url><loc>%s/p/%d</loc><lastmod>2024-01-01</lastmod></url>\n", srv.URL, i); err != nil {
+					return // the client has gone
+				}
+			}
+			bw.WriteString("</urlset>\n")
+		case strings.HasPrefix(r.URL.Path, "/p/"):
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, "<html><body><main><h1>Seite %s</h1><p>Inhalt der Seite.</p></main></body></html>", r.URL.Path)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// A sitemap of a million URLs is read as a stream to the source's limit (50,000 by default),
+// not whole, and Walk says that it stopped there.
+func TestSitemapOfAMillionURLs(t *testing.T) {
+	for _, path := range []string{"/sitemap.xml", "/sitemap.xml.gz"} {
+		t.Run(path, func(t *testing.T) {
+			var written atomic.Int64
+			srv := millionSitemap(t, &written)
+			// The fetcher's default cap; the limit on URLs comes first.
+			s := SitemapSource{URL: srv.URL + path, Fetcher: NewFetcher(20*time.Second, 5<<20)}
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			var urls []string
+			err := s.collect(context.Background(), s.URL, 0, map[string]bool{}, &urls)
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d URLs in %v, %d MB allocated, %d MB written by the server: %v", len(urls), took, alloc>>20, written.Load()>>20, err)
+			if !errors.Is(err, ErrTooManyURLs) || !strings.Contains(err.Error(), "more than 50000 pages") {
+				t.Errorf("err %v, want ErrTooManyURLs", err)
+			}
+			if len(urls) != DefaultMaxSitemapURLs {
+				t.Errorf("%d URLs, want %d", len(urls), DefaultMaxSitemapURLs)
+			}
+			if took > 10*time.Second {
+				t.Errorf("took %v", took)
+			}
+			if alloc > 256<<20 {
+				t.Errorf("%d MB allocated", alloc>>20)
+			}
+		})
+	}
+	// Walk reads the pages to the limit and fails, so that the ingest retires nothing.
+	var written atomic.Int64
+	srv := millionSitemap(t, &written)
+	s := SitemapSource{URL: srv.URL + "/sitemap.xml", Fetcher: NewFetcher(20*time.Second, 1<<30), Workers: 4, MaxURLs: 500}
+	var visited atomic.Int64
+	err := s.Walk(context.Background(), func(it Item) {
+		if it.Page == nil {
+			t.Errorf("%s: %v", it.URL, it.Err)
+		}
+		visited.Add(1)
+	})
+	if !errors.Is(err, ErrTooManyURLs) || visited.Load() != 500 {
+		t.Errorf("visited %d, err %v; want 500 and ErrTooManyURLs", visited.Load(), err)
+	}
+	// With no size cap to speak of, the stream still stops at the limit: the server wrote
+	// little of its 70 MB.
+	if w := written.Load(); w > 16<<20 {
+		t.Errorf("the server wrote %d MB of the sitemap", w>>20)
+	}
+}
+
+func TestReadSitemapIndexBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("<sitemapindex>")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "<sitemap><loc>https://x.example/s%d.xml</loc></sitemap>", i)
+	}
+	b.WriteString("</sitemapindex>")
+	n := 0
+	root, err := readSitemap(strings.NewReader(b.String()), func(kind, loc string) bool {
+		n++
+		return n < maxSitemapFiles
+	})
+	if root != "sitemapindex" || err != nil || n != maxSitemapFiles {
+		t.Errorf("root %q, %d sitemaps, err %v", root, n, err)
 	}
 }
