@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -33,6 +34,8 @@ type client struct {
 	addr string
 	lim  *rate.Limiter
 	wmu  sync.Mutex // one writer at a time
+	// pinging is set while a ping is on its way (see Server.pingAll).
+	pinging atomic.Bool
 
 	conv Conversation
 	lang string
@@ -319,8 +322,10 @@ func (c *client) sendError(code, replyTo string) {
 	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.lang, errorTexts[code], nil), ReplyTo: replyTo})
 }
 
-// queue writes a message to the client. A client that cannot take it within writeWait is
-// dropped: its connection closes, which ends its reader.
+// queue writes a message to the client. A client that cannot take it within WriteWait is
+// dropped: its connection closes, which ends its reader. There is no queue to grow: the
+// connection's reader writes, so a client that does not read stops its own conversation (the
+// reader reads nothing more while it waits) and nobody else's; what waits is one message.
 func (c *client) queue(msg any) {
 	b, err := json.Marshal(msg)
 	if err != nil {
@@ -329,7 +334,7 @@ func (c *client) queue(msg any) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	c.conn.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
 	if err := c.conn.WriteMessage(websocket.TextMessage, b); err != nil {
 		c.conn.Close()
 	}
@@ -337,13 +342,13 @@ func (c *client) queue(msg any) {
 
 // closeWith sends a close frame with code; the reader ends when the client answers or leaves.
 func (c *client) closeWith(code int, text string) {
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(writeWait))
+	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(c.srv.cfg.WriteWait))
 }
 
 // ping keeps the connection (and the proxies on its way) alive; a client that does not answer
 // within pongWait is dropped by its reader's deadline.
 func (c *client) ping() {
-	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
 		c.conn.Close()
 	}
 }
@@ -352,6 +357,6 @@ func (c *client) ping() {
 // or the close wait is over.
 func (c *client) goingAway() {
 	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server restart"),
-		time.Now().Add(writeWait))
+		time.Now().Add(c.srv.cfg.WriteWait))
 	c.conn.SetReadDeadline(time.Now().Add(closeWait))
 }

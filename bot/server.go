@@ -27,6 +27,12 @@ type ServerConfig struct {
 	// Per client address; AddrRate 0 switches the address limit off (load tests behind one address).
 	AddrRate  float64
 	AddrBurst int
+	// AddrConns bounds the connections one client address holds open at once; 0: no bound. A
+	// connection over it is refused before the upgrade (HTTP 429).
+	AddrConns int
+	// WriteWait is how long a message may take to reach a client; a client that does not read
+	// is dropped after it. 0: 10 seconds.
+	WriteWait time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	Metrics        *Metrics // nil: nothing is measured
@@ -64,17 +70,22 @@ type Server struct {
 	mu      sync.Mutex
 	clients map[*client]struct{}
 	addrs   map[string]*addrLimit
+	pruned  time.Time // when addrs was last rid of idle addresses
 }
 
 type addrLimit struct {
-	lim  *rate.Limiter
-	seen time.Time
+	lim   *rate.Limiter // nil while the rate limit is off
+	conns int           // connections open
+	seen  time.Time
 }
 
 // NewServer returns a chat server.
 func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
 	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
+	if s.cfg.WriteWait <= 0 {
+		s.cfg.WriteWait = writeWait
+	}
 	for _, o := range cfg.AllowedOrigins {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
 			s.origins[strings.ToLower(o)] = true
@@ -122,8 +133,13 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "rate_limited", http.StatusTooManyRequests)
 		return
 	}
+	if !s.openConn(addr) {
+		http.Error(w, "too_many_connections", http.StatusTooManyRequests)
+		return
+	}
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.closeConn(addr)
 		return // the upgrader has answered
 	}
 	c := newClient(s, conn, addr)
@@ -141,6 +157,7 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			delete(s.clients, c)
 			s.mu.Unlock()
+			s.closeConn(addr)
 			s.cfg.Metrics.connected(-1)
 		}()
 		c.run(ctx, lang, resume)
@@ -154,29 +171,70 @@ func (s *Server) allowAddr(addr string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	a := s.addrLocked(addr, now)
+	if a.lim == nil {
+		a.lim = rate.NewLimiter(rate.Limit(s.cfg.AddrRate), s.cfg.AddrBurst)
+	}
+	return a.lim.AllowN(now, 1)
+}
+
+// openConn counts a connection of addr, or tells that addr holds AddrConns open already.
+func (s *Server) openConn(addr string) bool {
+	if s.cfg.AddrConns <= 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.addrLocked(addr, s.now())
+	if a.conns >= s.cfg.AddrConns {
+		return false
+	}
+	a.conns++
+	return true
+}
+
+// closeConn counts a connection of addr closed.
+func (s *Server) closeConn(addr string) {
+	if s.cfg.AddrConns <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addrLocked(addr, s.now()).conns--
+}
+
+// addrLocked is the limits' record of addr, made on first sight; s.mu is held. Addresses idle
+// for ten minutes with no connection open are forgotten, so that the map does not grow
+// without bound; the map is looked over at most once a minute, so that a busy server does
+// not walk it on every message.
+func (s *Server) addrLocked(addr string, now time.Time) *addrLimit {
 	a, ok := s.addrs[addr]
 	if !ok {
-		a = &addrLimit{lim: rate.NewLimiter(rate.Limit(s.cfg.AddrRate), s.cfg.AddrBurst)}
+		a = &addrLimit{}
 		s.addrs[addr] = a
 	}
 	a.seen = now
-	// Forget addresses idle for ten minutes, so the map does not grow without bound.
-	if len(s.addrs) > 10000 {
+	if len(s.addrs) > 10000 && now.Sub(s.pruned) > time.Minute {
+		s.pruned = now
 		for k, v := range s.addrs {
-			if now.Sub(v.seen) > 10*time.Minute {
+			if v.conns <= 0 && now.Sub(v.seen) > 10*time.Minute {
 				delete(s.addrs, k)
 			}
 		}
 	}
-	return a.lim.AllowN(now, 1)
+	return a
 }
 
 // Shutdown tells every connected client that the server is going away (close code 1001), so
 // widgets reconnect and resume.
 func (s *Server) Shutdown() {
+	// All at once: a client that does not read holds its close frame up to WriteWait, and must
+	// not hold up the others'.
+	var wg sync.WaitGroup
 	for _, c := range s.connected() {
-		c.goingAway()
+		wg.Go(c.goingAway)
 	}
+	wg.Wait()
 }
 
 // connected is a snapshot of the open connections, to act on without holding the lock.
@@ -200,8 +258,21 @@ func (s *Server) RunPings(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, c := range s.connected() {
-			c.ping()
+		s.pingAll()
+	}
+}
+
+// pingAll pings every connected client, each from a goroutine of its own: a client that does
+// not read holds its ping up to WriteWait, and must not delay the others' past their pong
+// deadline. A client whose last ping is still on its way is not pinged again, so there are
+// never more pings under way than connections.
+func (s *Server) pingAll() {
+	for _, c := range s.connected() {
+		if c.pinging.CompareAndSwap(false, true) {
+			go func() {
+				defer c.pinging.Store(false)
+				c.ping()
+			}()
 		}
 	}
 }

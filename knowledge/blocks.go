@@ -37,19 +37,37 @@ type walker struct {
 	para strings.Builder       // loose inline text between blocks
 	cur  int                   // the level of the innermost section, 1 for the page's
 	seen map[string]*html.Node // elements read, by kind and text, to skip repeated ones
+	size int                   // bytes of content read, against maxPageChars
 }
 
 func (w *walker) flush() {
-	if t := clean(w.para.String()); t != "" {
-		w.out = append(w.out, block{text: t})
-	}
+	w.content(clean(w.para.String()), "")
 	w.para.Reset()
 }
 
+// maxPageChars bounds the text read from a page; the rest of a longer page is dropped. The
+// longest pages of city sites (a council's minutes, an A-Z of services) have some 200,000
+// characters; the fetcher's cap (5 MB by default) bounds the HTML, not what tables with spans
+// make of it.
+const maxPageChars = 1 << 20
+
 func (w *walker) content(text, lead string) {
-	if text != "" {
-		w.out = append(w.out, block{text: text, lead: lead})
+	if text == "" || w.size >= maxPageChars {
+		return
 	}
+	if left := maxPageChars - w.size; len(text) > left {
+		// The last block read is cut at a line (or, failing one, a character) within the budget.
+		cut := strings.LastIndexByte(text[:left], '\n')
+		if cut <= 0 {
+			cut = left
+			for cut > 0 && !utf8.RuneStart(text[cut]) {
+				cut--
+			}
+		}
+		text = text[:cut]
+	}
+	w.size += len(text)
+	w.out = append(w.out, block{text: text, lead: lead})
 }
 
 func (w *walker) walk(n *html.Node) {
@@ -217,14 +235,23 @@ func headingLike(t string) bool {
 }
 
 func hasBlockChild(n *html.Node) bool {
-	found := false
-	eachElement(n, func(e *html.Node) {
+	return anyDescendant(n, func(e *html.Node) bool {
 		switch e.Data {
 		case "p", "div", "ul", "ol", "dl", "table", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "blockquote", "address", "br":
-			found = found || e != n
+			return true
 		}
+		return false
 	})
-	return found
+}
+
+// anyDescendant tells whether f holds for an element below n; it stops at the first.
+func anyDescendant(n *html.Node, f func(*html.Node) bool) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (f(c) || anyDescendant(c, f)) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameParts are the words of an element's class (or id) attribute, lower-cased and split at
@@ -296,12 +323,20 @@ func dlText(n *html.Node) string {
 // ("Öffnungszeiten: Mo–Fr 8–12 Uhr" of two offices) may repeat with a different meaning.
 const minDuplicateRunes = 100
 
+// maxDuplicateBytes: a longer element is not a box that repeats, and its text is not compared.
+// (Each element's text is read for the comparison: without a bound, an element nested in a
+// hundred others would be read a hundred times.)
+const maxDuplicateBytes = 4096
+
 // repeated tells an element whose text the page had already, word for word, in an element of
 // the same kind (not in one around it: <div><div>text</div></div> is one box).
 func (w *walker) repeated(n *html.Node) bool {
 	switch n.Data {
 	case "p", "ul", "ol", "dl", "table", "div", "section", "article", "aside", "address", "blockquote":
 	default:
+		return false
+	}
+	if textBytesOver(n, maxDuplicateBytes) {
 		return false
 	}
 	t := clean(textOf(n))
@@ -333,6 +368,25 @@ func textOf(n *html.Node) string {
 	}
 	walk(n)
 	return b.String()
+}
+
+// textBytesOver tells whether the text below n is longer than limit bytes; it reads no further.
+func textBytesOver(n *html.Node, limit int) bool {
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				if limit -= len(c.Data); limit < 0 {
+					return true
+				}
+			}
+			if c.Type == html.ElementNode && walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(n)
 }
 
 // demoteWeak makes a guessed heading content again when no content follows it before the next

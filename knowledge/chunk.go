@@ -1,10 +1,17 @@
 package knowledge
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // maxChunkChars bounds a chunk: long enough for a whole fee table or list of documents, short
 // enough that a hit points at the part of the page that answers.
 const maxChunkChars = 1500
+
+// maxLineChars bounds a line, which a chunk otherwise keeps whole: a longer one (a paragraph of
+// a page without markup, a table row of a hundred columns) is split between words.
+const maxLineChars = 4 * maxChunkChars
 
 // chunk groups blocks into sections along the heading structure. Each chunk carries its heading
 // path, starting with the page title; a section longer than maxChunkChars is split between blocks
@@ -50,14 +57,16 @@ func chunk(title string, bs []block) []Chunk {
 			if len(lead) > maxChunkChars/3 {
 				lead = ""
 			}
-			for i, line := range strings.Split(b.text, "\n") {
-				if size > 0 && size+len(line) > maxChunkChars {
-					emit()
-					if lead != "" && i >= leadLines {
-						add(lead)
+			for i, whole := range strings.Split(b.text, "\n") {
+				for _, line := range splitLine(whole, maxLineChars) {
+					if size > 0 && size+len(line) > maxChunkChars {
+						emit()
+						if lead != "" && i >= leadLines {
+							add(lead)
+						}
 					}
+					add(line)
 				}
-				add(line)
 			}
 			continue
 		}
@@ -77,4 +86,22 @@ func chunk(title string, bs []block) []Chunk {
 	}
 	emit()
 	return out
+}
+
+// splitLine cuts s into parts of at most max bytes, between words where it can and else between
+// characters.
+func splitLine(s string, max int) []string {
+	var out []string
+	for len(s) > max {
+		cut := strings.LastIndexByte(s[:max+1], ' ')
+		if cut <= 0 {
+			cut = max
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+		}
+		out = append(out, strings.TrimSpace(s[:cut]))
+		s = strings.TrimSpace(s[cut:])
+	}
+	return append(out, s)
 }

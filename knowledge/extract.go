@@ -55,7 +55,11 @@ func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
 	}
 	doc, err := goquery.NewDocumentFromReader(r)
 	if err != nil {
+		// The parser refuses documents nested deeper than 512 elements, at once.
 		return nil, fmt.Errorf("parse HTML: %w", err)
+	}
+	for _, n := range doc.Nodes {
+		flattenDeep(n, 0)
 	}
 	p := &Page{Alternates: map[string]string{}}
 	p.URL = pageURL.String()
@@ -95,6 +99,33 @@ func Extract(raw []byte, pageURL *url.URL, contentType string) (*Page, error) {
 	}
 	p.Hash = p.hash()
 	return p, nil
+}
+
+// maxDepth bounds how deep the extractor reads elements: an element this deep stands for its
+// subtree's text. Real pages nest 20 to 60 deep; the reading of blocks, tables and lists recurses
+// over the tree and some of it looks at a subtree for each element above it, so depth multiplies
+// their work. (The HTML parser itself refuses pages nested deeper than 512 elements.)
+const maxDepth = 128
+
+// flattenDeep replaces the children of every element maxDepth below n by their text.
+func flattenDeep(n *html.Node, depth int) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		if depth+1 < maxDepth {
+			flattenDeep(c, depth+1)
+			continue
+		}
+		if c.FirstChild == nil {
+			continue
+		}
+		t := textOf(c)
+		for c.FirstChild != nil {
+			c.RemoveChild(c.FirstChild)
+		}
+		c.AppendChild(&html.Node{Type: html.TextNode, Data: t})
+	}
 }
 
 // decodeHTML returns the document as UTF-8. Bytes that are valid UTF-8 are taken as such whatever

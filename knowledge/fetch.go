@@ -70,51 +70,98 @@ var ErrRobots = errors.New("disallowed by robots.txt")
 
 // Get fetches u; html says whether the content must be HTML (false for sitemaps).
 func (f *Fetcher) Get(ctx context.Context, u string, html bool) (*Document, error) {
-	pu, err := url.Parse(u)
-	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-		return nil, fmt.Errorf("invalid URL %q", u)
-	}
-	if !f.allowed(ctx, pu) {
-		return nil, ErrRobots
-	}
-	release := f.slot(pu.Host)
-	defer release()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	d, body, err := f.open(ctx, u, html)
 	if err != nil {
 		return nil, err
+	}
+	defer body.Close()
+	d.Body, err = io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// open requests u and returns the document without its body, which the caller reads and
+// closes: reading more than MaxBytes of it fails with ErrTooLarge.
+func (f *Fetcher) open(ctx context.Context, u string, html bool) (*Document, io.ReadCloser, error) {
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return nil, nil, fmt.Errorf("invalid URL %q", u)
+	}
+	if !f.allowed(ctx, pu) {
+		return nil, nil, ErrRobots
+	}
+	release := f.slot(pu.Host)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		release()
+		return nil, nil, err
 	}
 	req.Header.Set("User-Agent", f.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5")
 	resp, err := f.Client.Do(req)
 	if err != nil {
-		return nil, simplifyNetErr(err)
+		release()
+		return nil, nil, simplifyNetErr(err)
 	}
-	defer resp.Body.Close()
+	fail := func(err error) (*Document, io.ReadCloser, error) {
+		resp.Body.Close()
+		release()
+		return nil, nil, err
+	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		return fail(fmt.Errorf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode)))
 	}
 	ct := resp.Header.Get("Content-Type")
 	if html && ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)
 		if mt != "text/html" && mt != "application/xhtml+xml" {
-			return nil, fmt.Errorf("%w (%s)", ErrNotHTML, mt)
+			return fail(fmt.Errorf("%w (%s)", ErrNotHTML, mt))
 		}
 	}
 	if resp.ContentLength > f.MaxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, resp.ContentLength, f.MaxBytes)
+		return fail(fmt.Errorf("%w: %d bytes, cap %d", ErrTooLarge, resp.ContentLength, f.MaxBytes))
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", simplifyNetErr(err))
-	}
-	if int64(len(body)) > f.MaxBytes {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, f.MaxBytes)
-	}
-	d := &Document{URL: resp.Request.URL, Body: body, ContentType: ct}
+	d := &Document{URL: resp.Request.URL, ContentType: ct}
 	if lm, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		d.LastModified = lm
 	}
-	return d, nil
+	return d, &cappedBody{body: resp.Body, left: f.MaxBytes, max: f.MaxBytes, release: release}, nil
+}
+
+// cappedBody is a response's body that fails past the size cap, and gives the host's slot back
+// when closed.
+type cappedBody struct {
+	body    io.ReadCloser
+	left    int64 // bytes the cap allows still
+	max     int64 // the cap
+	release func()
+	closed  bool
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.body.Read(p)
+	if b.left -= int64(n); b.left < 0 {
+		return 0, fmt.Errorf("%w: over %d bytes", ErrTooLarge, b.max)
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("read body: %w", simplifyNetErr(err))
+	}
+	return n, err
+}
+
+func (b *cappedBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.body.Close()
+	b.release()
+	return err
 }
 
 // simplifyNetErr turns the transport's nested errors into what an editor can act on.

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -131,12 +132,29 @@ func (s DirSource) read(file string, u *url.URL) Item {
 	return it
 }
 
-// SitemapSource reads the pages a sitemap (or sitemap index) lists.
+// SitemapSource reads the pages a sitemap (or sitemap index) lists, to MaxURLs of them.
 type SitemapSource struct {
 	URL     string
 	Fetcher *Fetcher
 	Workers int
+	MaxURLs int // 0: DefaultMaxSitemapURLs
 }
+
+// DefaultMaxSitemapURLs bounds the pages a sitemap source lists: as many as one sitemap file
+// may hold (sitemaps.org), ten times a big city's site. A longer listing is read to the bound,
+// the rest passed over, and Walk fails with ErrTooManyURLs, so that no page is retired.
+const DefaultMaxSitemapURLs = 50_000
+
+// Further bounds of a sitemap: the sitemaps an index may name, and the bytes a compressed
+// sitemap may unpack to (sitemaps.org's 50 MB); the fetcher's size cap bounds what is
+// downloaded.
+const (
+	maxSitemapFiles = 1000
+	maxSitemapBytes = 50 << 20
+)
+
+// ErrTooManyURLs marks a sitemap listing more pages than the source reads.
+var ErrTooManyURLs = errors.New("too many pages")
 
 // Key implements Source.
 func (s SitemapSource) Key() string { return "sitemap:" + s.URL }
@@ -148,24 +166,22 @@ const maxSitemapDepth = 3
 func (s SitemapSource) Walk(ctx context.Context, visit func(Item)) error {
 	var urls []string
 	seen := map[string]bool{}
-	if err := s.collect(ctx, s.URL, 0, seen, &urls); err != nil {
+	err := s.collect(ctx, s.URL, 0, seen, &urls)
+	if err != nil && !errors.Is(err, ErrTooManyURLs) {
 		return err
 	}
 	if len(urls) == 0 {
 		return fmt.Errorf("sitemap %s lists no pages", s.URL)
 	}
 	fetchAll(ctx, s.Fetcher, urls, s.Workers, visit, nil)
-	return nil
+	return err
 }
 
-type sitemapXML struct {
-	XMLName xml.Name
-	URLs    []struct {
-		Loc string `xml:"loc"`
-	} `xml:"url"`
-	Sitemaps []struct {
-		Loc string `xml:"loc"`
-	} `xml:"sitemap"`
+func (s SitemapSource) maxURLs() int {
+	if s.MaxURLs > 0 {
+		return s.MaxURLs
+	}
+	return DefaultMaxSitemapURLs
 }
 
 func (s SitemapSource) collect(ctx context.Context, u string, depth int, seen map[string]bool, urls *[]string) error {
@@ -176,60 +192,121 @@ func (s SitemapSource) collect(ctx context.Context, u string, depth int, seen ma
 	if depth > maxSitemapDepth {
 		return fmt.Errorf("sitemap %s: nested deeper than %d levels", u, maxSitemapDepth)
 	}
-	doc, err := s.Fetcher.Get(ctx, u, false)
+	_, body, err := s.Fetcher.open(ctx, u, false)
 	if err != nil {
 		return fmt.Errorf("sitemap %s: %w", u, err)
 	}
-	pages, sitemaps, err := parseSitemap(doc.Body, s.Fetcher.MaxBytes)
-	if err != nil {
-		return fmt.Errorf("sitemap %s%w", u, err)
-	}
-	for _, loc := range pages {
-		if !seen[loc] {
+	// Read as it comes: a sitemap of a million URLs is read to the limit, not whole.
+	var children []string
+	full := false
+	root, err := readSitemap(body, func(kind, loc string) bool {
+		switch {
+		case kind == "sitemap":
+			children = append(children, loc)
+			return len(children) < maxSitemapFiles
+		case seen[loc]:
+		case len(*urls) >= s.maxURLs():
+			full = true
+			return false
+		default:
 			seen[loc] = true
 			*urls = append(*urls, loc)
 		}
+		return true
+	})
+	body.Close()
+	if err != nil {
+		return fmt.Errorf("sitemap %s: %w", u, err)
 	}
-	for _, loc := range sitemaps {
-		if err := s.collect(ctx, loc, depth+1, seen, urls); err != nil {
-			return err
+	if full {
+		return fmt.Errorf("%w: %s lists more than %d pages; the first %d are read, the rest passed over, and no page is retired",
+			ErrTooManyURLs, s.URL, s.maxURLs(), s.maxURLs())
+	}
+	if root == "sitemapindex" {
+		for _, c := range children {
+			if err := s.collect(ctx, c, depth+1, seen, urls); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// parseSitemap reads a fetched sitemap, gzipped or not (at most maxBytes unzipped): the page
-// URLs of a <urlset>, or the sitemap URLs of a <sitemapindex>, trimmed and without empty ones.
-// Its errors read after the sitemap's URL.
-func parseSitemap(body []byte, maxBytes int64) (pages, sitemaps []string, err error) {
-	if bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(body))
+// readSitemap reads a sitemap (gzip-compressed or not) as a stream, calling found with each
+// page's ("url") or sitemap's ("sitemap") location until it returns false. It returns the root
+// element's name: urlset or sitemapindex.
+func readSitemap(r io.Reader, found func(kind, loc string) bool) (root string, err error) {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf(": %w", err)
+			return "", err
 		}
-		if body, err = io.ReadAll(io.LimitReader(zr, maxBytes)); err != nil {
-			return nil, nil, fmt.Errorf(": %w", err)
-		}
+		r = &limitedReader{r: zr, left: maxSitemapBytes}
+	} else {
+		r = br
 	}
-	var sm sitemapXML
-	if err := xml.Unmarshal(body, &sm); err != nil {
-		return nil, nil, fmt.Errorf(" is not a sitemap: %w", err)
-	}
-	switch sm.XMLName.Local {
-	case "urlset":
-		for _, x := range sm.URLs {
-			if loc := strings.TrimSpace(x.Loc); loc != "" {
-				pages = append(pages, loc)
+	dec := xml.NewDecoder(r)
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			if root == "" {
+				return "", errors.New("not a sitemap: no root element")
 			}
+			return root, nil
 		}
-	case "sitemapindex":
-		for _, x := range sm.Sitemaps {
-			sitemaps = append(sitemaps, strings.TrimSpace(x.Loc))
+		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return root, err
+			}
+			return root, fmt.Errorf("not a sitemap: %w", err)
 		}
-	default:
-		return nil, nil, fmt.Errorf(": root element <%s>, want <urlset> or <sitemapindex>", sm.XMLName.Local)
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if root == "" {
+			root = se.Name.Local
+			if root != "urlset" && root != "sitemapindex" {
+				return root, fmt.Errorf("root element <%s>, want <urlset> or <sitemapindex>", root)
+			}
+			continue
+		}
+		kind := se.Name.Local
+		if (root == "urlset" && kind != "url") || (root == "sitemapindex" && kind != "sitemap") {
+			if err := dec.Skip(); err != nil {
+				return root, fmt.Errorf("not a sitemap: %w", err)
+			}
+			continue
+		}
+		var entry struct {
+			Loc string `xml:"loc"`
+		}
+		if err := dec.DecodeElement(&entry, &se); err != nil {
+			return root, fmt.Errorf("not a sitemap: %w", err)
+		}
+		if loc := strings.TrimSpace(entry.Loc); loc != "" && !found(kind, loc) {
+			return root, nil
+		}
 	}
-	return pages, sitemaps, nil
+}
+
+// limitedReader fails with ErrTooLarge past its bound.
+type limitedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, fmt.Errorf("%w: unpacks to over %d bytes", ErrTooLarge, maxSitemapBytes)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }
 
 // CrawlSource follows links within the start URL's host, breadth first, to Depth.

@@ -23,6 +23,15 @@ import (
 // maxSpan bounds rowspan and colspan: a broken page must not make a table of millions of cells.
 const maxSpan = 64
 
+// A table is read to maxTableCols columns (cells further right are dropped) and maxTableSlots
+// slots of its grid (later rows are dropped): spans repeat a cell in every slot they cover, and a
+// page of a few megabytes must not make a grid, or lines, of gigabytes. A city's widest tables
+// (fees by year and zone) have some twenty columns.
+const (
+	maxTableCols  = 100
+	maxTableSlots = 200_000
+)
+
 // tableCell is one slot of a table's grid.
 type tableCell struct {
 	text string
@@ -54,6 +63,9 @@ func tableGrid(n *html.Node) ([]tableRow, bool) {
 	var walk func(n *html.Node, head bool)
 	walk = func(n *html.Node, head bool) {
 		for c := n.FirstChild; c != nil && slots <= maxGridSlots; c = c.NextSibling {
+			if slots >= maxTableSlots {
+				return
+			}
 			if c.Type != html.ElementNode || c.Data == "table" {
 				continue
 			}
@@ -88,10 +100,13 @@ func tableGrid(n *html.Node) ([]tableRow, bool) {
 				}
 				for fromAbove() {
 				}
+				if col >= maxTableCols {
+					break
+				}
 				src++
 				cell := tableCell{text: cellText(td), th: td.Data == "th", src: src, own: true, bold: boldOnly(td)}
 				rs, cs := span(td, "rowspan"), span(td, "colspan")
-				for i := 0; i < cs; i++ {
+				for i := 0; i < min(cs, maxTableCols-col); i++ {
 					if rs > 1 {
 						pending[col] = &carry{cell: cell, left: rs - 1}
 					}
@@ -99,19 +114,18 @@ func tableGrid(n *html.Node) ([]tableRow, bool) {
 				}
 			}
 			// cells spanning down from above at the end of the row
-			for more := slots <= maxGridSlots; more && slots <= maxGridSlots; {
-				more = false
-				for k := range pending {
-					if k >= col {
-						more = true
-					}
-				}
-				if more && !fromAbove() {
+			last := -1
+			for k := range pending {
+				last = max(last, k)
+			}
+			for col <= last && slots <= maxGridSlots {
+				if !fromAbove() {
 					place(tableCell{src: -col - 1})
 				}
 			}
 			if len(row.cells) > 0 {
 				rows = append(rows, row)
+				slots += len(row.cells)
 			}
 		}
 	}
@@ -242,7 +256,14 @@ func gridText(n *html.Node) (text, caption string) {
 	var group []string
 	grouped := false // whether a data row carried the current group
 	afterGroup := false
+	size := 0
 	for i, r := range rows[nHead:] {
+		if size > maxPageChars {
+			break // what a page may hold; spans can make a grid's text many times the page's
+		}
+		if len(lines) > 0 {
+			size += len(lines[len(lines)-1]) + 1
+		}
 		switch {
 		case singleCell(r) && r.cells[0].own && groupLabel(r.cells[0].text):
 			if group != nil && !grouped {

@@ -45,6 +45,7 @@ const (
 	envRetention    = "CITYBOT_RETENTION_DAYS"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
+	envAddrConns    = "CITYBOT_ADDR_CONNS"
 	envProxies      = "CITYBOT_TRUSTED_PROXIES"
 	envDBConns      = "CITYBOT_DB_CONNS"
 	envLLMURL       = "LLM_URL"
@@ -88,6 +89,7 @@ type config struct {
 	ConnBurst    int
 	AddrRate     float64 // 0: no per-address limit
 	AddrBurst    int
+	AddrConns    int // 0: no bound on connections per address
 	DBConns      int
 	LLMURL       string
 	LLMModel     string
@@ -163,6 +165,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.AddrRate, c.AddrBurst, err = parseLimit(get(envAddrLimits, "10,60")); err != nil {
 		return c, fmt.Errorf("%s: want RATE,BURST (per second, burst), e.g. 10,60, or off", envAddrLimits)
+	}
+	if v := get(envAddrConns, "50"); strings.EqualFold(strings.TrimSpace(v), "off") {
+		c.AddrConns = 0
+	} else if c.AddrConns, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || c.AddrConns < 1 {
+		return c, fmt.Errorf("%s: want a positive number of connections, e.g. 50, or off", envAddrConns)
 	}
 	if c.Proxies, err = bot.ParseTrustedProxies(get(envProxies, "")); err != nil {
 		return c, fmt.Errorf("%s: want addresses or CIDR prefixes separated by commas, e.g. 127.0.0.1,10.0.0.0/8: %w", envProxies, err)
@@ -261,6 +268,11 @@ func (c config) print(w io.Writer) {
 		fmt.Fprintf(w, "%s=off\n", envAddrLimits)
 	} else {
 		fmt.Fprintf(w, "%s=%g,%d\n", envAddrLimits, c.AddrRate, c.AddrBurst)
+	}
+	if c.AddrConns == 0 {
+		fmt.Fprintf(w, "%s=off\n", envAddrConns)
+	} else {
+		fmt.Fprintf(w, "%s=%d\n", envAddrConns, c.AddrConns)
 	}
 	var proxies []string
 	for _, p := range c.Proxies {

@@ -43,7 +43,7 @@ func benchLoad(ctx context.Context, e *env, o loadOptions, qs []question) error 
 	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
 	// Every simulated citizen comes from 127.0.0.1: per-address limits off, per-connection
 	// limits wide enough for the no-think-time phase.
-	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envConnLimits+"=1000,1000", envLogLevel+"=warn")
+	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=warn")
 	if e.cfg.City == "" { // the bench serves the sample site
 		cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
 	}

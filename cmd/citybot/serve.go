@@ -91,7 +91,7 @@ func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *bot.Me
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
 	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, TrustedProxies: e.cfg.Proxies, Metrics: metrics,
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics,
 		KnownNumbers: ix}
 	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
 }
@@ -121,7 +121,7 @@ func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handle
 func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry, log *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := newHTTPServer(mux)
 	go func() {
 		<-ctx.Done()
 		hs.Close()
@@ -131,10 +131,29 @@ func serveMetrics(ctx context.Context, ln net.Listener, reg *prometheus.Registry
 	}
 }
 
+// HTTP limits of the listeners. A client gets readHeaderTimeout for its request's headers from
+// the moment it connects, however slowly it sends them (slowloris), and readTimeout for the
+// whole request; an idle keep-alive connection is closed after idleTimeout. A WebSocket is no
+// longer the HTTP server's once upgraded: the upgrade clears these deadlines and the chat's own
+// apply (pings, pongWait, WriteWait). Headers over maxHeaderBytes get 431.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+// newHTTPServer is the HTTP server of every listener, with the limits above.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
+}
+
 // serveHTTP serves until ctx ends, then closes the WebSockets with "going away" so clients
 // resume elsewhere or after the restart, and lets running requests finish.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *bot.Server, log *slog.Logger) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := newHTTPServer(h)
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go srv.RunPurge(purgeCtx)
