@@ -338,7 +338,10 @@ func TestNoPersonalDataStoredOrLogged(t *testing.T) {
 		for _, p := range c.Personal {
 			n++
 			kind, v := personalValue(p)
-			if strings.Contains(stored, v) || strings.Contains(stored, knowledge.WesternDigits(v)) {
+			// A short number (a PIN "9021") can stand in any table's timestamps and ids by chance:
+			// those are searched for in what came from citizens only, below.
+			if short := len(knowledge.StatedDigits(v)) == len(v) && len(v) < 6; !short &&
+				(strings.Contains(stored, v) || strings.Contains(stored, knowledge.WesternDigits(v))) {
 				t.Errorf("%s %s %q stored (%s)", c.Lang, kind, v, c.Where)
 			}
 			for _, row := range citizen {
