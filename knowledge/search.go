@@ -60,7 +60,8 @@ type ChunkHit struct {
 }
 
 // Search tuning. These are principles more than weights: each is a property that holds on any
-// site, and none was swept on one site's questions.
+// site; the few numbers are neutral choices or were checked on three corpora of different
+// structure, none swept on one site's questions.
 const (
 	// candidates: the vector side's chunks, and Meilisearch's.
 	candidates = 60
@@ -69,9 +70,9 @@ const (
 	// expansionWeight is the weight of a term that only the glossary added: the citizen's own
 	// words say more about the question than a synonym does.
 	expansionWeight = 0.7
-	// titleWeight: a question term in the page's title counts as much again as its best
-	// occurrence in the page's text. The title says what the page is about; a section heading
-	// or a sentence only mentions it.
+	// titleWeight scales the title field: a question word in the page's title adds its IDF
+	// among titles, on top of its evidence in the text. The title says what the page is about;
+	// a section heading or a sentence only mentions it.
 	titleWeight = 1.0
 	// elsewhereWeight: evidence for a part of the question that the page's best section lacks
 	// counts this much when another section holds it.
