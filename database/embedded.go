@@ -233,6 +233,10 @@ func socketDir(dataDir string) string {
 	return filepath.Join(os.TempDir(), "citybot-"+hex.EncodeToString(sum[:6]))
 }
 
+// PGBinDir is the folder of the PostgreSQL binaries the embedded cluster runs with: its pg_dump
+// and pg_restore match the cluster's version.
+func PGBinDir() (string, error) { return findPGBin() }
+
 // findPGBin finds the PostgreSQL server binaries: CITYBOT_PG_BIN, pg_config --bindir when that
 // directory has initdb, else the newest /usr/lib/postgresql/*/bin (Debian's layout).
 func findPGBin() (string, error) {

@@ -32,6 +32,7 @@ const (
 	envMaxPageBytes = "CITYBOT_MAX_PAGE_BYTES"
 	envWorkers      = "CITYBOT_WORKERS"
 	envLogLevel     = "CITYBOT_LOG_LEVEL"
+	envLogFormat    = "CITYBOT_LOG_FORMAT"
 	envCity         = "CITYBOT_CITY"
 	envPrivacyURL   = "CITYBOT_PRIVACY_URL"
 	envContactPhone = "CITYBOT_CONTACT_PHONE"
@@ -73,6 +74,7 @@ type config struct {
 	MaxPageBytes int64
 	Workers      int
 	LogLevel     string
+	LogFormat    string // "text" or "json"
 	City         string
 	PrivacyURL   string
 	ContactPhone string
@@ -126,6 +128,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EmbedKey:    get(envEmbedKey, ""),
 		GlossaryDir: get(envGlossaryDir, ""),
 		LogLevel:    get(envLogLevel, "info"),
+		LogFormat:   strings.ToLower(strings.TrimSpace(get(envLogFormat, "text"))),
 		// No defaults: a deployment that configured nothing must not pose as the sample city.
 		// serve refuses to start without them.
 		City:         get(envCity, ""),
@@ -134,6 +137,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ContactEmail: get(envContactEmail, ""),
 		ContactHours: get(envContactHours, ""),
 		TextsDir:     get(envTextsDir, ""),
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("%s: want text or json", envLogFormat)
 	}
 	var err error
 	if c.FetchTimeout, err = time.ParseDuration(get(envFetchTimeout, "20s")); err != nil || c.FetchTimeout <= 0 {
@@ -243,6 +249,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%d\n", envMaxPageBytes, c.MaxPageBytes)
 	fmt.Fprintf(w, "%s=%d\n", envWorkers, c.Workers)
 	fmt.Fprintf(w, "%s=%s\n", envLogLevel, c.LogLevel)
+	fmt.Fprintf(w, "%s=%s\n", envLogFormat, c.LogFormat)
 	fmt.Fprintf(w, "%s=%s\n", envCity, c.City)
 	fmt.Fprintf(w, "%s=%s\n", envPrivacyURL, c.PrivacyURL)
 	fmt.Fprintf(w, "%s=%s\n", envContactPhone, c.ContactPhone)

@@ -58,6 +58,7 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_RERANK_TIMEOUT=soon":         "CITYBOT_RERANK_TIMEOUT",
 		"CITYBOT_RERANK_URL=http://x/v1":      "CITYBOT_RERANK_MODEL must name the model",
 		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
+		"CITYBOT_LOG_FORMAT=xml":              "CITYBOT_LOG_FORMAT",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
@@ -291,7 +292,7 @@ func TestRerankerIsPassedOn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := &env{stdout: io.Discard, stderr: io.Discard, cfg: cfg, log: newLogger(io.Discard, "error")}
+		e := &env{stdout: io.Discard, stderr: io.Discard, cfg: cfg, log: newLogger(io.Discard, "error", "text")}
 		db, ix, err := openIndex(ctx, e)
 		if err != nil {
 			t.Fatal(err)
@@ -343,4 +344,29 @@ func TestEvalOnAuenstadt(t *testing.T) {
 	}
 	t.Logf("Auenstadt: hit@1 %.2f hit@3 %.2f fact recall %.2f declined %.2f false handoffs %.2f; baseline %.2f",
 		rep.HitAt1, rep.HitAt3, *rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff, rep.Baseline.HitAt1)
+}
+
+func TestLogFormat(t *testing.T) {
+	code, stdout, _ := citybot(t, map[string]string{"CITYBOT_LOG_FORMAT": " JSON "}, "config")
+	if code != 0 || !strings.Contains(stdout, "CITYBOT_LOG_FORMAT=json\n") {
+		t.Fatalf("config: exit %d: %s", code, stdout)
+	}
+	cfg, err := loadConfig(func(k string) string { return map[string]string{"CITYBOT_LOG_FORMAT": "json"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	newLogger(&buf, cfg.LogLevel, cfg.LogFormat).Warn("ingest failed", "url", "https://x.example/a b", "pages", 3)
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("json log line %q: %v", buf.String(), err)
+	}
+	if rec["level"] != "WARN" || rec["msg"] != "ingest failed" || rec["url"] != "https://x.example/a b" || rec["pages"] != 3.0 {
+		t.Errorf("json log line %v", rec)
+	}
+	buf.Reset()
+	newLogger(&buf, "info", "text").Info("started", "addr", ":8080")
+	if s := buf.String(); !strings.Contains(s, "level=INFO msg=started addr=:8080") {
+		t.Errorf("text log line %q", s)
+	}
 }

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "citybot: config:", err)
 		return 2
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, log: newLogger(stderr, cfg.LogLevel)}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, log: newLogger(stderr, cfg.LogLevel, cfg.LogFormat)}
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
@@ -90,12 +90,17 @@ func usage(w io.Writer) {
 	}
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger logs to w at level, as logfmt-style text or, with format "json", one JSON object a line.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // parse parses flags, turning a parse error into errUsage (the flag package printed it).
