@@ -32,8 +32,8 @@ type Index struct {
 	log          *slog.Logger
 	pageChunks   *pageCache
 	chunkInfos   chunkCache
-	vocab        vocabHolder
-	numbers      numberHolder
+	vocab        corpusView[*vocabulary]
+	numbers      corpusView[map[string]struct{}] // the numbers the pages state, see numbers.go
 	// reranker, when set, is a cross-encoder that reorders the best pages; nil (the offline
 	// default) leaves ranking to the evidence.
 	reranker Reranker

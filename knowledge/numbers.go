@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 )
 
 // Numbers the city's pages state (an office's phone number, a file reference on a form): the
@@ -14,12 +12,6 @@ import (
 // pages' chunks, written without the spaces, dots, dashes and slashes between its groups, and
 // every stretch of whole groups of such a run that is long enough ("0123 456-7000 / -7001"
 // gives 01234567000 and 4567000 besides the whole run).
-type numberHolder struct {
-	mu      sync.Mutex
-	set     map[string]struct{}
-	stamp   string    // what the pages table looked like when set was loaded
-	checked time.Time // when the stamp was last compared
-}
 
 // MinStatedDigits is the shortest digit run the set of stated numbers holds: a postcode.
 const MinStatedDigits = 5
@@ -48,33 +40,7 @@ func (ix *Index) StatesNumber(ctx context.Context, digits string) (bool, error) 
 }
 
 func (ix *Index) statedNumbers(ctx context.Context) (map[string]struct{}, error) {
-	h := &ix.numbers
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.set != nil && time.Since(h.checked) < vocabTTL {
-		return h.set, nil
-	}
-	var stamp string
-	if err := ix.pool.QueryRow(ctx, pagesStamp).Scan(&stamp); err != nil {
-		return nil, fmt.Errorf("stated numbers: %w", err)
-	}
-	if h.set != nil && stamp == h.stamp {
-		h.checked = time.Now()
-		return h.set, nil
-	}
-	set, err := ix.loadNumbers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	h.set, h.stamp, h.checked = set, stamp, time.Now()
-	return set, nil
-}
-
-// forgetNumbers makes the next look-up load the set again (after an ingest).
-func (ix *Index) forgetNumbers() {
-	ix.numbers.mu.Lock()
-	ix.numbers.set = nil
-	ix.numbers.mu.Unlock()
+	return ix.numbers.get(ctx, ix, ix.loadNumbers)
 }
 
 // loadNumbers reads the digit runs of the active pages' chunks; PostgreSQL finds them, so only

@@ -78,48 +78,59 @@ func (v *vocabulary) titleIDF(t string) float64 {
 // vocabTTL: a serve process notices an ingest by another process within this time.
 const vocabTTL = time.Minute
 
-type vocabHolder struct {
+// pagesStamp changes whenever an ingest (in any process) adds, changes or retires a page.
+const pagesStamp = `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`
+
+// corpusView is something computed from all active pages (the vocabulary, the stated numbers),
+// loaded once and kept until an ingest changes the pages: every vocabTTL one cheap query tells
+// whether one did, so that searches never queue behind a reload that would change nothing.
+type corpusView[T any] struct {
 	mu      sync.Mutex
-	v       *vocabulary
+	v       T
+	loaded  bool
 	stamp   string // the pages' count and last change when v was loaded
 	checked time.Time
 }
 
-// pagesStamp changes whenever an ingest (in any process) adds, changes or retires a page.
-const pagesStamp = `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`
-
-// vocabulary returns the corpus vocabulary. It is loaded once; every vocabTTL one cheap query
-// tells whether an ingest changed the pages since, and only then is it loaded again, so that
-// searches do not queue behind a reload that would change nothing.
-func (ix *Index) vocabulary(ctx context.Context) (*vocabulary, error) {
-	h := &ix.vocab
+func (h *corpusView[T]) get(ctx context.Context, ix *Index, load func(context.Context) (T, error)) (T, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.v != nil && time.Since(h.checked) < vocabTTL {
+	if h.loaded && time.Since(h.checked) < vocabTTL {
 		return h.v, nil
 	}
 	var stamp string
 	if err := ix.pool.QueryRow(ctx, pagesStamp).Scan(&stamp); err != nil {
-		return nil, fmt.Errorf("load vocabulary: %w", err)
+		var zero T
+		return zero, fmt.Errorf("look at the pages: %w", err)
 	}
-	if h.v != nil && stamp == h.stamp {
+	if h.loaded && stamp == h.stamp {
 		h.checked = time.Now()
 		return h.v, nil
 	}
-	v, err := ix.loadVocabulary(ctx)
+	v, err := load(ctx)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
-	h.v, h.stamp, h.checked = v, stamp, time.Now()
+	h.v, h.loaded, h.stamp, h.checked = v, true, stamp, time.Now()
 	return v, nil
 }
 
-// forgetVocabulary makes the next search load the vocabulary again (after an ingest).
+// forget makes the next get load it again (after an ingest in this process).
+func (h *corpusView[T]) forget() {
+	h.mu.Lock()
+	h.loaded = false
+	h.mu.Unlock()
+}
+
+// vocabulary returns the corpus vocabulary.
+func (ix *Index) vocabulary(ctx context.Context) (*vocabulary, error) {
+	return ix.vocab.get(ctx, ix, ix.loadVocabulary)
+}
+
+// forgetVocabulary makes the next search load the vocabulary and the stated numbers again.
 func (ix *Index) forgetVocabulary() {
-	ix.vocab.mu.Lock()
-	ix.vocab.v = nil
-	ix.vocab.mu.Unlock()
-	ix.forgetNumbers()
+	ix.vocab.forget()
+	ix.numbers.forget()
 }
 
 func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
