@@ -37,7 +37,14 @@ type Index struct {
 	// reranker, when set, is a cross-encoder that reorders the best pages; nil (the offline
 	// default) leaves ranking to the evidence.
 	reranker Reranker
+	// thesaurus, when set, relates the question's nouns to synonyms and hypernyms the pages
+	// use (see thesaurus.go).
+	thesaurus *Thesaurus
 }
+
+// SetThesaurus gives the index a thesaurus of German (nil: none). Call it before the index
+// serves searches.
+func (ix *Index) SetThesaurus(t *Thesaurus) { ix.thesaurus = t }
 
 // SetReranker gives the index an optional cross-encoder reranker (nil: none). Call it before
 // the index serves searches.

@@ -80,6 +80,9 @@ const (
 	// commonDF drops terms that occur in more than this share of chunks from the lexical query:
 	// they carry no topic and would make every chunk a candidate.
 	commonDF = 0.3
+	// thesaurusWeight is the weight of a synonym or hypernym from the thesaurus: a suggestion
+	// of the language at large, not of public services, weaker than the glossary's.
+	thesaurusWeight = 0.5
 )
 
 // Query is a citizen's question to retrieval.
@@ -235,7 +238,7 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	units := v.withVariants(a)
+	units := v.withVariants(a, ix.thesaurus)
 	// The two sides are independent queries: run them side by side.
 	var ev *evidence
 	var lexErr error

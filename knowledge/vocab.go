@@ -43,7 +43,7 @@ func (v *vocabulary) unknownIDF() float64 {
 
 // withVariants returns the question's units with the ways the corpus writes its words as
 // compounds (see compound.go) added to each word's unit.
-func (v *vocabulary) withVariants(a *Analysis) []unit {
+func (v *vocabulary) withVariants(a *Analysis, th *Thesaurus) []unit {
 	if v == nil || v.compounds == nil {
 		return a.units
 	}
@@ -54,6 +54,16 @@ func (v *vocabulary) withVariants(a *Analysis) []unit {
 	units := slices.Clone(a.units)
 	for i, t := range a.stems {
 		vs := v.compounds.variants(t, others)
+		// The thesaurus speaks only for a word the pages never use: where they use it, the
+		// town's own word decides (tried on all three corpora: relating every word moved
+		// single questions either way).
+		if v.df[t] == 0 {
+			for _, ls := range th.Related(t) {
+				if v.uses(ls) {
+					vs = append(vs, variant{ls, thesaurusWeight})
+				}
+			}
+		}
 		if len(vs) == 0 {
 			continue
 		}
@@ -64,6 +74,16 @@ func (v *vocabulary) withVariants(a *Analysis) []unit {
 		units[i] = u
 	}
 	return units
+}
+
+// uses tells whether the pages use every one of the lexemes ls.
+func (v *vocabulary) uses(ls []string) bool {
+	for _, l := range ls {
+		if v.df[l] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // titleIDF is the IDF of lexeme t in the titles (BM25's form, never negative).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what citybot needs on a Debian machine, skipping whatever is already there:
 # PostgreSQL server + server-dev, pgvector built from Debian's own source package of the next suite
-# (bookworm ships no pgvector binary), and Chromium and Node.js for the browser tests.
+# (bookworm ships no pgvector binary), OpenThesaurus (mythes-de, for the citizens' everyday words),
+# and Chromium and Node.js for the browser tests.
 # The package mirror is the one this machine's apt sources already use; no host is named here.
 set -euo pipefail
 
@@ -13,7 +14,7 @@ SUDO=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
-for p in "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" build-essential dpkg-dev; do
+for p in "postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" build-essential dpkg-dev mythes-de; do
   have_pkg "$p" || missing+=("$p")
 done
 if ((${#missing[@]})); then

@@ -57,6 +57,7 @@ const (
 	envRerankModel  = "CITYBOT_RERANK_MODEL"
 	envRerankKey    = "CITYBOT_RERANK_API_KEY"
 	envRerankTime   = "CITYBOT_RERANK_TIMEOUT"
+	envThesaurus    = "CITYBOT_THESAURUS"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -102,6 +103,8 @@ type config struct {
 	RerankModel   string
 	RerankKey     string
 	RerankTimeout time.Duration
+	// Thesaurus is a German thesaurus in MyThes' format ("" when switched off).
+	Thesaurus string
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -195,6 +198,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
+	if c.Thesaurus = get(envThesaurus, knowledge.DefaultThesaurus); strings.EqualFold(c.Thesaurus, "off") {
+		c.Thesaurus = ""
+	}
+	if c.Thesaurus != "" && c.Thesaurus != knowledge.DefaultThesaurus {
+		if _, err := os.Stat(c.Thesaurus); err != nil {
+			return c, fmt.Errorf("%s: %w (or off)", envThesaurus, err)
+		}
+	}
 	c.RerankURL, c.RerankModel, c.RerankKey = get(envRerankURL, ""), get(envRerankModel, ""), get(envRerankKey, "")
 	if c.RerankTimeout, err = time.ParseDuration(get(envRerankTime, "5s")); err != nil || c.RerankTimeout <= 0 {
 		return c, fmt.Errorf("%s: want a duration such as 5s", envRerankTime)
@@ -266,6 +277,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envRerankModel, c.RerankModel)
 	fmt.Fprintf(w, "%s=%s\n", envRerankKey, redact(c.RerankKey))
 	fmt.Fprintf(w, "%s=%s\n", envRerankTime, c.RerankTimeout)
+	fmt.Fprintf(w, "%s=%s\n", envThesaurus, c.Thesaurus)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))

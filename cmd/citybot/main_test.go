@@ -59,6 +59,7 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_RERANK_URL=http://x/v1":      "CITYBOT_RERANK_MODEL must name the model",
 		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
 		"CITYBOT_LOG_FORMAT=xml":              "CITYBOT_LOG_FORMAT",
+		"CITYBOT_THESAURUS=/nonexistent.dat":  "CITYBOT_THESAURUS",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")

@@ -166,7 +166,30 @@ func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, e
 		return nil, err
 	}
 	ix.SetReranker(rr)
+	th, err := loadThesaurus(e)
+	if err != nil {
+		return nil, err
+	}
+	ix.SetThesaurus(th)
 	return ix, nil
+}
+
+// loadThesaurus reads the configured thesaurus. The default path is Debian's mythes-de, which
+// `make setup` installs; without it retrieval works, knowing fewer of the citizens' words, and
+// says so once. A path the operator named must be there.
+func loadThesaurus(e *env) (*knowledge.Thesaurus, error) {
+	if e.cfg.Thesaurus == "" {
+		return nil, nil
+	}
+	th, err := knowledge.LoadThesaurus(e.cfg.Thesaurus)
+	if errors.Is(err, fs.ErrNotExist) && e.cfg.Thesaurus == knowledge.DefaultThesaurus {
+		e.log.Warn("no thesaurus: install Debian's mythes-de, or set "+envThesaurus+"=off", "path", e.cfg.Thesaurus)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", envThesaurus, err)
+	}
+	return th, nil
 }
 
 // newReranker is the configured cross-encoder reranker, nil when CITYBOT_RERANK_URL is unset
