@@ -19,6 +19,8 @@ type vocabulary struct {
 	pages   int
 	// compounds splits the question's words against the lexemes the pages use.
 	compounds *compounds
+	// skeletons finds the title words a word in another script writes (see skeleton.go).
+	skeletons *skeletons
 	df        map[string]int
 	chunks    int
 	loaded    time.Time
@@ -62,6 +64,11 @@ func (v *vocabulary) withVariants(a *Analysis, th *Thesaurus) []unit {
 				if v.uses(ls) {
 					vs = append(vs, variant{ls, thesaurusWeight})
 				}
+			}
+		}
+		for _, l := range v.skeletons.match(t) {
+			if len(vs) < maxVariations {
+				vs = append(vs, variant{[]string{l}, relatedParts})
 			}
 		}
 		if len(vs) == 0 {
@@ -194,7 +201,7 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	v.compounds, v.df = newCompounds(df), df
+	v.compounds, v.df, v.skeletons = newCompounds(df), df, newSkeletons(v.titleDF)
 	if err := ix.pool.QueryRow(ctx, `SELECT coalesce((SELECT value::int FROM index_meta WHERE key = 'chunks'), 0)`).Scan(&v.chunks); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
