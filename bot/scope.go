@@ -213,7 +213,18 @@ var outOfScope = []category{
 			"cafenea", "medic", "medicul", "doctorul", "frizer*", "magazin*", "service auto", "mecanic*",
 			"scoala de soferi",
 			"مطعم", "مطاعم", "فندق", "مقهى", "طبيب", "دكتور", "طبيب اسنان", "حلاق", "متجر", "محلات", "سوبرماركت", "ورشة",
-			"رستوران", "هتل", "کافه", "پزشک", "دکتر", "دندانپزشک", "ارایشگاه", "مغازه", "فروشگاه", "سوپرمارکت", "تعمیرگاه"},
+			"رستوران", "هتل", "کافه", "پزشک", "دکتر", "دندانپزشک", "ارایشگاه", "مغازه", "فروشگاه", "سوپرمارکت", "تعمیرگاه",
+			// Banks, insurers, telephone and internet providers, apps: products the town does
+			// not rank either.
+			"bank", "banken", "girokonto*", "versicherung*", "handyvertrag*", "mobilfunk*", "internetanbieter*", "app", "apps",
+			"bank account", "insurance", "phone contract", "mobile plan", "internet provider",
+			"banka", "bankasi", "sigorta*", "hat tarifesi", "internet saglayici*", "uygulama*",
+			"банк", "банка", "банке", "банков", "страхов*", "мобильн* оператор*", "интернет провайдер*", "приложени*",
+			"банку", "страхуван*", "застосун*", "додаток", "додатки",
+			"bankow*", "konto", "ubezpiecz*", "siec komorkow*", "aplikacj*",
+			"banca", "banci", "cont bancar", "asigurar*", "operator de telefonie", "aplicati*",
+			"بنك", "البنك", "حساب بنكي", "تامين", "شركة الاتصالات", "تطبيق",
+			"بانک", "حساب بانکی", "بیمه", "اپلیکیشن", "اپ"},
 	}}},
 	// Voting advice and opinions on politics, politicians and religion. Where and how to vote
 	// (Briefwahl, Wahllokal) and who sits on the council are the town's, so a party or the mayor
@@ -405,7 +416,16 @@ var otherBodies = []bodyScope{
 		"квитки на потяг", "затримка потяга", "потяг запізнився", "bilet na pociag", "bilet kolejowy",
 		"opoznienie pociagu", "pociag sie spoznil", "bilet de tren", "biletul de tren", "trenul a intarziat",
 		"intarzierea trenului", "تذكرة القطار", "تذاكر القطار", "تاخر القطار", "دويتشه بان", "بلیط قطار", "تاخیر قطار",
-		"دویچه بان"}},
+		"دویچه بان"}, pairs: [][2][]string{{
+		// A train, and what went wrong with it or the money back: the railway's business.
+		{"zug", "zuge", "ice", "intercity", "regionalbahn", "regionalexpress", "bahn", "train", "trains", "tren", "treni",
+			"trenim", "trenin", "поезд*", "электричк*", "потяг*", "поїзд*", "pociag*", "trenul", "trenului", "قطار", "القطار"},
+		{"verspatung*", "verspatet*", "ausgefallen", "zugausfall*", "entschadigung*", "erstattung*", "geld zuruck",
+			"delay*", "cancelled", "canceled", "refund*", "compensation", "rotar*", "gecik*", "iptal*", "para iade*",
+			"опозд*", "задерж*", "отмен*", "компенсац*", "возврат*", "запізн*", "затрим*", "скасов*", "повернення",
+			"opozni*", "spozni*", "odwolan*", "zwrot*", "odszkodowan*", "intarzi*", "anulat*", "rambursar*", "despagubir*",
+			"تاخر", "تاخير", "الغاء", "تعويض", "استرداد", "تاخیر", "لغو", "بازپرداخت", "غرامت"},
+	}}},
 	{name: "Deutschlandticket", names: []string{"deutschlandticket", "verkehrsverbund"}, cues: []string{
 		"deutschlandticket*", "deutschland ticket*", "d ticket*", "49 euro ticket*", "58 euro ticket*", "germany ticket",
 		"дойчландтикет*", "дойчландтікет*", "بليط المانيا", "دويتشلاند تيكت", "دویچلند تیکت"}},
