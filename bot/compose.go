@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/citybot-project/citybot/knowledge"
@@ -27,7 +28,7 @@ const (
 func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, []passage, error) {
 	top := hits[0]
 	folded := knowledge.Fold(question) // Arabic and Persian digits become 0-9
-	pq := passageQuery{own: append(numbers(folded), a.Own...), added: a.Added, values: values(folded),
+	pq := passageQuery{own: append(numbers(folded), a.Own...), added: related(a, top), values: values(folded),
 		asks: e.aspects.of(question, lang)}
 	page, quote, err := e.quote(ctx, pq, lang, top, chunks, maxPassageRunes)
 	if err != nil {
@@ -66,6 +67,19 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 		}
 	}
 	return Reply{Kind: "answer", Text: b.String(), Lang: lang, Sources: sources, Composer: "extractive"}, passages, nil
+}
+
+// related are the terms besides the question's own that point to its sentences on the page:
+// the glossary's, and the ways retrieval found the question's words written on it (Grundschule
+// for Grundschulkind, Elektrogeräte for Kühlschrank).
+func related(a knowledge.Analysis, top knowledge.Hit) []string {
+	out := slices.Clone(a.Added)
+	for _, t := range top.Matched {
+		if !slices.Contains(a.Own, t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // passage is a quote and the page it is from.

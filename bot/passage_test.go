@@ -232,3 +232,35 @@ func TestSelectPassagesQuotesTableRowsWithTheirLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestQuoteFindsTheWordsRetrievalFound: the question's word as the page writes it (a compound's
+// parts, another form) picks the sentence, as it picked the page.
+func TestQuoteFindsTheWordsRetrievalFound(t *testing.T) {
+	p, err := knowledge.Extract([]byte(`<html><body><main><h1>Schulweg</h1>
+		<h2>Anspruch</h2><p>Die Stadt übernimmt die Fahrkosten, wenn der Weg zur Schule weit ist.</p>
+		<h2>Entfernungen</h2><p>Für die Grundschule gilt eine Mindestentfernung von 2 km, für weiterführende Schulen 3,5 km.</p>
+		<h2>Antrag</h2><p>Den Antrag stellen Sie bis zum 30. Juni beim Schulamt.</p></main></body></html>`),
+		&url.URL{Scheme: "https", Host: "www.eichenau.example", Path: "/schulweg"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []knowledge.ChunkHit
+	for _, c := range p.Chunks {
+		chunks = append(chunks, knowledge.ChunkHit{Headings: c.Headings, Text: c.Text})
+	}
+	const q = "Wer zahlt das Ticket für ein Grundschulkind?"
+	a := knowledge.Analysis{Own: knowledge.Lexemes(q, "de")}
+	top := knowledge.Hit{Matched: knowledge.Lexemes("Grundschule", "de")} // how retrieval found it
+	for _, c := range []struct {
+		pq   passageQuery
+		want bool
+	}{
+		{passageQuery{own: a.Own, topic: knowledge.Lexemes(p.Title, "de")}, false},
+		{passageQuery{own: a.Own, added: related(a, top), topic: knowledge.Lexemes(p.Title, "de")}, true},
+	} {
+		got := selectPassages(units(chunks, "de"), c.pq, 100)
+		if strings.Contains(got, "2 km") != c.want {
+			t.Errorf("added %v: quote\n%s\nhas the distance: %v, want %v", c.pq.added, got, !c.want, c.want)
+		}
+	}
+}

@@ -442,3 +442,19 @@ func TestTyposMeetTheirWord(t *testing.T) {
 		t.Errorf("a short word guesses typos: %v", ts)
 	}
 }
+
+// TestHitsSayHowTheQuestionWasFound: a hit names the lexemes that found it, the ways the page
+// writes the question's words included, so that the answer's sentences are found by them too.
+func TestHitsSayHowTheQuestionWasFound(t *testing.T) {
+	ix := rankingIndex(t)
+	hits, err := ix.Search(context.Background(), Query{Text: "Was kostet der Jagdschein?", Lang: "de", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || !strings.HasSuffix(hits[0].URL, "/jagd") {
+		t.Fatalf("hits %v", hits)
+	}
+	if !slices.Contains(hits[0].Matched, "jahresjagdschein") {
+		t.Errorf("matched %v, want the page's compound", hits[0].Matched)
+	}
+}

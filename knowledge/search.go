@@ -34,6 +34,10 @@ type Hit struct {
 	Lift float64 `json:"lift"`
 	// Chunks are the page's other matching chunks, best first, for composing an answer.
 	Chunks []ChunkHit `json:"chunks,omitempty"`
+	// Matched are the lexemes by which the question was found on the page: its own words and
+	// the ways the page writes them (compounds, typos, thesaurus, other scripts, glossary), so
+	// that the sentences that answer are found by the same evidence as the page.
+	Matched []string `json:"matched,omitempty"`
 	// Alternates are the page's versions in other languages, as the page declares them (hreflang).
 	Alternates map[string]string `json:"alternates,omitempty"`
 	// Translations are the versions of this page (hreflang, either way) that matched too: the same
@@ -565,7 +569,7 @@ func (ix *Index) pages(ctx context.Context, lang string, units []unit, v *vocabu
 	for _, p := range pages {
 		h := Hit{URL: p.info.url, Title: p.info.title, Lang: p.info.lang, Alternates: p.info.alternates,
 			Lexical: p.lex, Vector: p.vec, Coverage: p.coverage, Lift: lift(p.vec),
-			Score: scale(p.lex, maxLex) + ix.vectorWeight*scaleVec(p.vec)}
+			Score: scale(p.lex, maxLex) + ix.vectorWeight*scaleVec(p.vec), Matched: p.matched(units)}
 		var cs []ChunkHit
 		for id, c := range p.chunks {
 			cs = append(cs, ChunkHit{ID: id, Headings: byID[id].heads,
@@ -714,6 +718,21 @@ func (p *pageEvidence) score(units []unit, v *vocabulary, q questionWeights) {
 		p.lex += in + elsewhereWeight*(onPage[i]-in) + titleWeight*inHead[i]
 	}
 	p.coverage = q.coverage(units, func(t string) bool { return p.termBest[t] > 0 || title[t] })
+}
+
+// matched returns the lexemes of the question's units that the page holds.
+func (p *pageEvidence) matched(units []unit) []string {
+	var out []string
+	for _, u := range units {
+		for _, al := range u.alts {
+			for _, t := range al.terms {
+				if p.termBest[t] > 0 && !slices.Contains(out, t) {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func dedupe(ts []string) []string {
