@@ -204,28 +204,20 @@ func TestSelectPassagesFindsNumberInRange(t *testing.T) {
 // A row quoted from a table carries the labels of its group, row and column, as extraction
 // wrote them: the quote answers on its own.
 func TestSelectPassagesQuotesTableRowsWithTheirLabels(t *testing.T) {
-	p, err := knowledge.Extract([]byte(`<html><body><main><h1>Hallenbad Eichenau</h1><h2>Eintritt</h2>
+	title, chunks := extracted(t, `<html><body><main><h1>Hallenbad Eichenau</h1><h2>Eintritt</h2>
 		<table><tr><th>Tarif</th><th>Preis</th></tr>
 		<tr><td colspan="2">Einzelkarte</td></tr><tr><td>Erwachsene</td><td>4,50 Euro</td></tr><tr><td>Kinder</td><td>2,50 Euro</td></tr>
 		<tr><td colspan="2">10er-Karte</td></tr><tr><td>Erwachsene</td><td>36,00 Euro</td></tr><tr><td>Kinder</td><td>20,00 Euro</td></tr>
 		</table><h2>Saunatarife</h2>
 		<table><tr><td></td><th>2 Stunden</th><th>Tageskarte</th></tr>
 		<tr><th>Erwachsene</th><td>12,00 Euro</td><td>18,00 Euro</td></tr></table>
-		<h2>Anfahrt</h2><p>Mit dem Bus bis zur Haltestelle Seeweg.</p></main></body></html>`),
-		&url.URL{Scheme: "https", Host: "www.eichenau.example", Path: "/hallenbad"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chunks []knowledge.ChunkHit
-	for _, c := range p.Chunks {
-		chunks = append(chunks, knowledge.ChunkHit{Headings: c.Headings, Text: c.Text})
-	}
+		<h2>Anfahrt</h2><p>Mit dem Bus bis zur Haltestelle Seeweg.</p></main></body></html>`)
 	us := units(chunks, "de")
 	for _, c := range []struct{ q, want string }{
 		{"Was kostet die 10er-Karte für Kinder?", "10er-Karte – Kinder: 20,00 Euro"},
 		{"Was kostet die Sauna-Tageskarte?", "Erwachsene – 2 Stunden: 12,00 Euro; Tageskarte: 18,00 Euro"},
 	} {
-		pq := passageQuery{own: knowledge.Lexemes(c.q, "de"), topic: knowledge.Lexemes(p.Title, "de"), asks: newAspects().of(c.q, "de")}
+		pq := passageQuery{own: knowledge.Lexemes(c.q, "de"), topic: knowledge.Lexemes(title, "de"), asks: newAspects().of(c.q, "de")}
 		got := selectPassages(append([]unit(nil), us...), pq, 40)
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%q: quote\n%s\nlacks the labelled row %q", c.q, got, c.want)
@@ -236,18 +228,10 @@ func TestSelectPassagesQuotesTableRowsWithTheirLabels(t *testing.T) {
 // TestQuoteFindsTheWordsRetrievalFound: the question's word as the page writes it (a compound's
 // parts, another form) picks the sentence, as it picked the page.
 func TestQuoteFindsTheWordsRetrievalFound(t *testing.T) {
-	p, err := knowledge.Extract([]byte(`<html><body><main><h1>Schulweg</h1>
+	title, chunks := extracted(t, `<html><body><main><h1>Schulweg</h1>
 		<h2>Anspruch</h2><p>Die Stadt übernimmt die Fahrkosten, wenn der Weg zur Schule weit ist.</p>
 		<h2>Entfernungen</h2><p>Für die Grundschule gilt eine Mindestentfernung von 2 km, für weiterführende Schulen 3,5 km.</p>
-		<h2>Antrag</h2><p>Den Antrag stellen Sie bis zum 30. Juni beim Schulamt.</p></main></body></html>`),
-		&url.URL{Scheme: "https", Host: "www.eichenau.example", Path: "/schulweg"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chunks []knowledge.ChunkHit
-	for _, c := range p.Chunks {
-		chunks = append(chunks, knowledge.ChunkHit{Headings: c.Headings, Text: c.Text})
-	}
+		<h2>Antrag</h2><p>Den Antrag stellen Sie bis zum 30. Juni beim Schulamt.</p></main></body></html>`)
 	const q = "Wer zahlt das Ticket für ein Grundschulkind?"
 	a := knowledge.Analysis{Own: knowledge.Lexemes(q, "de")}
 	top := knowledge.Hit{Matched: knowledge.Lexemes("Grundschule", "de")} // how retrieval found it
@@ -255,12 +239,26 @@ func TestQuoteFindsTheWordsRetrievalFound(t *testing.T) {
 		pq   passageQuery
 		want bool
 	}{
-		{passageQuery{own: a.Own, topic: knowledge.Lexemes(p.Title, "de")}, false},
-		{passageQuery{own: a.Own, added: related(a, top), topic: knowledge.Lexemes(p.Title, "de")}, true},
+		{passageQuery{own: a.Own, topic: knowledge.Lexemes(title, "de")}, false},
+		{passageQuery{own: a.Own, added: related(a, top), topic: knowledge.Lexemes(title, "de")}, true},
 	} {
 		got := selectPassages(units(chunks, "de"), c.pq, 100)
 		if strings.Contains(got, "2 km") != c.want {
 			t.Errorf("added %v: quote\n%s\nhas the distance: %v, want %v", c.pq.added, got, !c.want, c.want)
 		}
 	}
+}
+
+// extracted reads a page written for a test as ingestion does and returns its title and chunks.
+func extracted(t *testing.T, html string) (string, []knowledge.ChunkHit) {
+	t.Helper()
+	p, err := knowledge.Extract([]byte(html), &url.URL{Scheme: "https", Host: "www.eichenau.example", Path: "/seite"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chunks []knowledge.ChunkHit
+	for _, c := range p.Chunks {
+		chunks = append(chunks, knowledge.ChunkHit{Headings: c.Headings, Text: c.Text})
+	}
+	return p.Title, chunks
 }
