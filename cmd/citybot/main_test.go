@@ -135,11 +135,11 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 		t.Fatalf("questions %d, answering metrics %v %v %v", rep.Questions, rep.FactRecall, rep.OOSDeclined, rep.FalseHandoff)
 	}
 	// Floors below the README's numbers: the chat engine must not regress.
-	if *rep.FactRecall < 0.65 || *rep.OOSDeclined < 0.9 || *rep.FalseHandoff > 0.05 {
+	if *rep.FactRecall < 0.67 || *rep.OOSDeclined < 0.92 || *rep.FalseHandoff > 0.05 {
 		t.Errorf("answering regressed: fact recall %.2f, out of scope declined %.2f, false handoffs %.2f",
 			*rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
 	}
-	if rep.HitAt3 < 0.85 || rep.HitAt1 < 0.65 {
+	if rep.HitAt3 < 0.88 || rep.HitAt1 < 0.74 {
 		t.Errorf("retrieval regressed: hit@1 %.2f hit@3 %.2f", rep.HitAt1, rep.HitAt3)
 	}
 	// Hit@3 floors a bit below today's numbers (de 0.91, en 0.91, de-simple 0.81, tr 0.80,
@@ -335,8 +335,8 @@ func TestEvalOnAuenstadt(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.FactRecall == nil || rep.OOSDeclined == nil || rep.FalseHandoff == nil {
 		t.Fatalf("eval JSON %s: %v", stdout, err)
 	}
-	// Today: hit@1 0.76, hit@3 0.85, fact recall 0.80, declined 0.79, false handoffs 0.05.
-	if rep.HitAt1 < 0.7 || rep.HitAt3 < 0.8 || *rep.FactRecall < 0.72 || *rep.OOSDeclined < 0.7 || *rep.FalseHandoff > 0.08 {
+	// Today: hit@1 0.76, hit@3 0.85, fact recall 0.80, declined 1.00, false handoffs 0.05.
+	if rep.HitAt1 < 0.7 || rep.HitAt3 < 0.8 || *rep.FactRecall < 0.72 || *rep.OOSDeclined < 0.9 || *rep.FalseHandoff > 0.08 {
 		t.Errorf("Auenstadt regressed: hit@1 %.2f hit@3 %.2f fact recall %.2f declined %.2f false handoffs %.2f",
 			rep.HitAt1, rep.HitAt3, *rep.FactRecall, *rep.OOSDeclined, *rep.FalseHandoff)
 	}
