@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -116,4 +117,14 @@ func (c *Catalog) Messages(lang, prefix string) map[string]string {
 		}
 	}
 	return out
+}
+
+// IDs returns the IDs of the German catalog's messages, sorted: every language has the same.
+func (c *Catalog) IDs() []string {
+	ids := make([]string, 0, len(c.messages["de"]))
+	for id := range c.messages["de"] {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -1,0 +1,161 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/i18n"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// TestSettingsRejectBadValues: every kind of bad key or value gets an error that names the
+// setting and says what it wants; nothing is changed.
+func TestSettingsRejectBadValues(t *testing.T) {
+	cat, err := i18n.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ key, value, want string }{
+		{"colour", "#fff", "unknown setting \"colour\"; the settings are name, privacy_url"},
+		{"privacy_url", "datenschutz.html", "privacy_url: want an http or https URL"},
+		{"privacy_url", "ftp://stadt.example/datenschutz", "privacy_url: want an http or https URL"},
+		{"contact_email", "buergerbuero at stadt", "contact_email: want an e-mail address"},
+		{"min_confidence", "1.5", "min_confidence: want a number from 0 to 1"},
+		{"min_confidence", "NaN", "min_confidence: want a number from 0 to 1"},
+		{"retention_days", "0", "retention_days: want a whole number of days from 1 to 36500"},
+		{"retention_days", "ten", "retention_days: want a whole number"},
+		{"allowed_origins", "https://www.stadt.example/widget", "is no origin"},
+		{"allowed_origins", "www.stadt.example", "is no origin"},
+		{"widget_color", "blue", "widget_color: want a colour such as #005ca9"},
+		{"widget_logo", "logo.png", "widget_logo: want an http or https URL"},
+		{"glossary", `[{"en": ["dog tax"]}]`, "has no German term"},
+		{"glossary", `{"de": "Hundesteuer"`, "glossary"},
+		{"texts.xx.disclosure.title", "Hallo", "LANG one of de, de-simple, en"},
+		{"texts.de.no_such_message", "Hallo", "the catalog has no message \"no_such_message\""},
+		{"name", "  ", "a town needs a name"},
+	} {
+		s := Settings{ContactEmail: "alt@stadt.example"}
+		name := "Musterstadt"
+		before := s
+		err := Apply(&s, &name, c.key, c.value, cat)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s=%s: error %v, want one containing %q", c.key, c.value, err, c.want)
+		}
+		if name != "Musterstadt" || s.ContactEmail != before.ContactEmail || s.PrivacyURL != "" || s.Glossary != nil || s.Texts != nil {
+			t.Errorf("%s=%s: changed the settings: %+v %q", c.key, c.value, s, name)
+		}
+	}
+	if _, err := ParseAssignments([]string{"privacy_url"}); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "want key=value") {
+		t.Errorf("an argument without =: %v", err)
+	}
+	for _, slug := range []string{"A", "x", "Muster_stadt", strings.Repeat("a", 41), "stadt/1"} {
+		if err := CheckSlug(slug); !errors.Is(err, ErrInvalid) {
+			t.Errorf("slug %q accepted", slug)
+		}
+	}
+}
+
+func TestSettingsApplyAndReset(t *testing.T) {
+	cat, err := i18n.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Settings
+	name := "Musterstadt"
+	for _, kv := range [][2]string{
+		{"privacy_url", "https://www.stadt.example/datenschutz"}, {"min_confidence", "0.4"},
+		{"retention_days", "30"}, {"allowed_origins", "https://www.stadt.example, http://intranet.stadt.example/"},
+		{"widget_color", "#005ca9"}, {"texts.de.disclosure.title", "Moin! Hier antwortet eine KI."}, {"name", "Neustadt"},
+		{"glossary", `[{"de": ["Fähre"], "en": ["ferry"]}]`},
+	} {
+		if err := Apply(&s, &name, kv[0], kv[1], cat); err != nil {
+			t.Fatalf("%s: %v", kv[0], err)
+		}
+	}
+	if name != "Neustadt" || s.MinConf() != 0.4 || s.Retention() != 30 || s.Texts["de"]["disclosure.title"] != "Moin! Hier antwortet eine KI." ||
+		strings.Join(s.AllowedOrigins, " ") != "https://www.stadt.example http://intranet.stadt.example" {
+		t.Errorf("settings %+v name %s", s, name)
+	}
+	for _, k := range []string{"min_confidence", "retention_days", "texts.de.disclosure.title", "glossary"} {
+		if err := Apply(&s, &name, k, "", cat); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.MinConf() != DefaultMinConfidence || s.Retention() != DefaultRetentionDays || s.Texts != nil || s.Glossary != nil {
+		t.Errorf("not reset: %+v", s)
+	}
+}
+
+func TestSlugify(t *testing.T) {
+	for in, want := range map[string]string{"Musterstadt": "musterstadt", "Bad Münstereifel": "bad-muenstereifel",
+		"Frankfurt (Oder)": "frankfurt-oder", "Landkreis Auental": "landkreis-auental", "Straßburg": "strassburg"} {
+		if got := Slugify(in); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestStoreKeepsTowns(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(dbtest.Pool(t))
+	a, err := s.Add(ctx, "lindenbrueck", "Lindenbrück", Settings{PrivacyURL: "https://lindenbrueck.example/datenschutz"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Add(ctx, "lindenbrueck", "Nochmal", Settings{}); !errors.Is(err, ErrExists) {
+		t.Errorf("second add: %v", err)
+	}
+	if _, err := s.Add(ctx, "Linden Brück", "x", Settings{}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad slug: %v", err)
+	}
+	kreis, err := s.Add(ctx, "kreis-auental", "Landkreis Auental", Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Link(ctx, "lindenbrueck", "kreis-auental"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Link(ctx, "lindenbrueck", "no-such-kreis"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("link to a missing town: %v", err)
+	}
+	if err := s.Link(ctx, "lindenbrueck", "lindenbrueck"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("link to itself: %v", err)
+	}
+	got, err := s.Get(ctx, "lindenbrueck")
+	if err != nil || got.ID != a.ID || got.Name != "Lindenbrück" || got.Settings.PrivacyURL != "https://lindenbrueck.example/datenschutz" ||
+		strings.Join(got.Links, ",") != "kreis-auental" {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if scope, err := s.Scope(ctx, a.ID); err != nil || len(scope) != 2 || scope[0] != a.ID || scope[1] != kreis.ID {
+		t.Errorf("scope %v %v", scope, err)
+	}
+	got.Name = "Lindenbrück an der Aue"
+	got.Settings.ContactPhone = "0123 45-0"
+	if err := s.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 2 || list[1].Name != "Lindenbrück an der Aue" || list[1].Settings.ContactPhone != "0123 45-0" {
+		t.Errorf("list %+v %v", list, err)
+	}
+	if err := s.Unlink(ctx, "lindenbrueck", "kreis-auental"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unlink(ctx, "lindenbrueck", "kreis-auental"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second unlink: %v", err)
+	}
+	if err := s.Remove(ctx, "kreis-auental"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "kreis-auental"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removed town: %v", err)
+	}
+	if err := s.Remove(ctx, "kreis-auental"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second remove: %v", err)
+	}
+}
