@@ -47,7 +47,8 @@ func testIndex(t *testing.T) (*pgxpool.Pool, *knowledge.Index) {
 			sampleErr = err
 			return
 		}
-		sampleIx, sampleErr = knowledge.NewIndex(ctx, samplePool, knowledge.NewHashEmbedder(0), g, nil, quiet)
+		town := dbtest.Town(&keepAlive{TB: t}, samplePool, "musterstadt")
+		sampleIx, sampleErr = knowledge.NewIndex(ctx, samplePool, knowledge.Scope{Town: town}, knowledge.NewHashEmbedder(0), g, nil, quiet)
 		if sampleErr == nil {
 			src := knowledge.DirSource{Dir: filepath.Join("..", "sample", "musterstadt"), BaseURL: "https://www.musterstadt.example"}
 			_, sampleErr = sampleIx.Ingest(ctx, src, 4, nil)

@@ -65,6 +65,7 @@ type chunkCache struct {
 }
 
 type chunkInfo struct {
+	town       int // whose page: the town's own, or a linked collection's
 	ord        int
 	heads      []string
 	url, title string
@@ -126,8 +127,9 @@ func (ix *Index) Warm(ctx context.Context) error {
 	if _, err := ix.statedNumbers(ctx); err != nil {
 		return fmt.Errorf("warm stated numbers: %w", err)
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
-		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks)
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
+		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+		WHERE c.town_id = ANY($2) AND p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks, ix.scope.Search)
 	if err != nil {
 		return fmt.Errorf("warm chunk cache: %w", err)
 	}
@@ -136,7 +138,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
-		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
+		if err := rows.Scan(&id, &ci.town, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
 			rows.Close()
 			return fmt.Errorf("warm chunk cache: %w", err)
 		}
@@ -151,8 +153,8 @@ func (ix *Index) Warm(ctx context.Context) error {
 	if len(infos) > maxWarmChunks {
 		return nil
 	}
-	rows, err = ix.pool.Query(ctx, `SELECT p.url, c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
-		WHERE p.active ORDER BY p.url, c.ord`)
+	rows, err = ix.pool.Query(ctx, `SELECT p.url, c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+		WHERE c.town_id = ANY($1) AND p.active ORDER BY p.url, c.ord`, ix.scope.Search)
 	if err != nil {
 		return fmt.Errorf("warm page cache: %w", err)
 	}

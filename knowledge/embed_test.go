@@ -161,7 +161,7 @@ func TestChangeOfEmbedderReembeds(t *testing.T) {
 	if _, err := ix.Ingest(ctx, src, 1, nil); err != nil {
 		t.Fatal(err)
 	}
-	ix2, err := NewIndex(ctx, ix.pool, NewHashEmbedder(384), ix.glossary, nil, quiet)
+	ix2, err := NewIndex(ctx, ix.pool, ix.scope, NewHashEmbedder(384), ix.glossary, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 // indexes, and optionally a Meilisearch index kept in step.
 type Index struct {
 	pool     *pgxpool.Pool
+	scope    Scope
 	embedder Embedder
 	glossary *Glossary
 	detector *Detector
@@ -53,12 +54,28 @@ func (ix *Index) SetReranker(r Reranker) { ix.reranker = r }
 // Reranker is the index's optional cross-encoder reranker, nil when there is none.
 func (ix *Index) Reranker() Reranker { return ix.reranker }
 
-// NewIndex returns an Index over pool. meili may be nil.
-func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary, meili *Meili, log *slog.Logger) (*Index, error) {
+// Scope is the town an Index serves: it ingests into Town and searches the pages of Search,
+// Town's own and those of the collections it is linked to (a Kreis's). Every query names them:
+// an index never reads another town's rows.
+type Scope struct {
+	Town   int
+	Search []int // Town first; nil means Town alone
+}
+
+func (s Scope) search() []int {
+	if len(s.Search) == 0 {
+		return []int{s.Town}
+	}
+	return s.Search
+}
+
+// NewIndex returns an Index of scope's town over pool. meili may be nil.
+func NewIndex(ctx context.Context, pool *pgxpool.Pool, scope Scope, emb Embedder, g *Glossary, meili *Meili, log *slog.Logger) (*Index, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ix := &Index{pool: pool, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1,
+	scope.Search = scope.search()
+	ix := &Index{pool: pool, scope: scope, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1,
 		pageChunks: newPageCache(time.Minute, time.Now)}
 	if _, ok := emb.(*HashEmbedder); ok {
 		ix.vectorWeight = 0.5
@@ -68,6 +85,26 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, emb Embedder, g *Glossary
 	}
 	return ix, nil
 }
+
+// ForTown returns an Index of another town that shares this one's embedder, detector,
+// thesaurus, reranker and Meilisearch, with caches of its own. g is the town's glossary (nil:
+// this index's).
+func (ix *Index) ForTown(ctx context.Context, scope Scope, g *Glossary) (*Index, error) {
+	if g == nil {
+		g = ix.glossary
+	}
+	scope.Search = scope.search()
+	t := &Index{pool: ix.pool, scope: scope, embedder: ix.embedder, glossary: g, detector: ix.detector, meili: ix.meili,
+		log: ix.log, vectorWeight: ix.vectorWeight, pageChunks: newPageCache(time.Minute, time.Now),
+		reranker: ix.reranker, thesaurus: ix.thesaurus}
+	if err := t.recordEmbedder(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Scope is the town the index serves.
+func (ix *Index) Scope() Scope { return ix.scope }
 
 // ensureVectorIndex creates the HNSW index for the embedder's dimension. The embedding column
 // has no fixed dimension (the model is configurable), so the index is on a cast, per dimension,
@@ -79,9 +116,18 @@ func (ix *Index) ensureVectorIndex(ctx context.Context) error {
 	if _, err := ix.pool.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("create vector index: %w", err)
 	}
-	_, err := ix.pool.Exec(ctx, `INSERT INTO index_meta (key, value) VALUES ('embedder', $1)
-		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, ix.embedder.Model())
-	return err
+	return ix.recordEmbedder(ctx)
+}
+
+// recordEmbedder notes the town's embedding model (the HNSW index cannot lead with the town:
+// searches filter its candidates by town, see vector).
+func (ix *Index) recordEmbedder(ctx context.Context) error {
+	_, err := ix.pool.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, 'embedder', $2)
+		ON CONFLICT (town_id, key) DO UPDATE SET value = EXCLUDED.value`, ix.scope.Town, ix.embedder.Model())
+	if err != nil {
+		return fmt.Errorf("record the embedder of town %d: %w", ix.scope.Town, err)
+	}
+	return nil
 }
 
 // pageState is what the database knows of a URL before an ingest touches it.
@@ -95,8 +141,8 @@ type pageState struct {
 func (ix *Index) state(ctx context.Context, url string) (pageState, error) {
 	var s pageState
 	err := ix.pool.QueryRow(ctx, `SELECT p.id, p.content_hash, p.active,
-		EXISTS (SELECT 1 FROM chunks c WHERE c.page_id = p.id AND c.embedding_model IS DISTINCT FROM $2)
-		FROM pages p WHERE p.url = $1`, url, ix.embedder.Model()).Scan(&s.id, &s.hash, &s.active, &s.outdated)
+		EXISTS (SELECT 1 FROM chunks c WHERE c.town_id = p.town_id AND c.page_id = p.id AND c.embedding_model IS DISTINCT FROM $2)
+		FROM pages p WHERE p.town_id = $3 AND p.url = $1`, url, ix.embedder.Model(), ix.scope.Town).Scan(&s.id, &s.hash, &s.active, &s.outdated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, nil
 	}
@@ -137,16 +183,16 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 		if !p.Modified.IsZero() {
 			modified = p.Modified
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO pages (url, source, title, lang, description, modified, alternates, content_hash, doc_title)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (url) DO UPDATE SET source = EXCLUDED.source, title = EXCLUDED.title, doc_title = EXCLUDED.doc_title, lang = EXCLUDED.lang,
+		err := tx.QueryRow(ctx, `INSERT INTO pages (town_id, url, source, title, lang, description, modified, alternates, content_hash, doc_title)
+			VALUES ($10, $1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (town_id, url) DO UPDATE SET source = EXCLUDED.source, title = EXCLUDED.title, doc_title = EXCLUDED.doc_title, lang = EXCLUDED.lang,
 				description = EXCLUDED.description, modified = EXCLUDED.modified, alternates = EXCLUDED.alternates,
 				content_hash = EXCLUDED.content_hash, active = true, retired_at = NULL, updated_at = now()
-			RETURNING id`, p.URL, source, p.Title, p.Lang, p.Description, modified, p.Alternates, p.Hash, p.DocTitle).Scan(&id)
+			RETURNING id`, p.URL, source, p.Title, p.Lang, p.Description, modified, p.Alternates, p.Hash, p.DocTitle, ix.scope.Town).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("upsert page: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE page_id = $1", id); err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM chunks WHERE town_id = $2 AND page_id = $1", id, ix.scope.Town); err != nil {
 			return fmt.Errorf("delete old chunks: %w", err)
 		}
 		lang := stemLang(p.Lang)
@@ -158,21 +204,21 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 				extra = lexemes(p.Description+"\n"+p.DocTitle, lang)
 			}
 			body := lexemes(c.Text, lang)
-			batch.Queue(`INSERT INTO chunks (page_id, ord, heading_path, body, tsv, lex_len, embedding, embedding_model)
-				VALUES ($1, $2, $3, $4,
+			batch.Queue(`INSERT INTO chunks (town_id, page_id, ord, heading_path, body, tsv, lex_len, embedding, embedding_model)
+				VALUES ($11, $1, $2, $3, $4,
 					setweight(to_tsvector('simple', $5), 'A') || setweight(to_tsvector('simple', $6), 'B') ||
 					setweight(to_tsvector('simple', $7), 'D'),
 					$8, $9, $10)`,
 				id, i, c.Headings, c.Text, strings.Join(heads, " "), strings.Join(extra, " "), strings.Join(body, " "),
-				len(heads)+len(extra)+len(body), pgvector.NewVector(vecs[i]), ix.embedder.Model())
+				len(heads)+len(extra)+len(body), pgvector.NewVector(vecs[i]), ix.embedder.Model(), ix.scope.Town)
 		}
 		if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 			return fmt.Errorf("insert chunks: %w", err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO postings (lexeme, chunk_id, tf, len, page_id, lang)
-			SELECT u.lexeme, c.id,
+		_, err = tx.Exec(ctx, `INSERT INTO postings (town_id, lexeme, chunk_id, tf, len, page_id, lang)
+			SELECT c.town_id, u.lexeme, c.id,
 				(SELECT sum(CASE w WHEN 'A' THEN 3 WHEN 'B' THEN 2 ELSE 1 END) FROM unnest(u.weights) w), c.lex_len, c.page_id, $2
-			FROM chunks c, unnest(c.tsv) u WHERE c.page_id = $1`, id, lang)
+			FROM chunks c, unnest(c.tsv) u WHERE c.town_id = $3 AND c.page_id = $1`, id, lang, ix.scope.Town)
 		if err != nil {
 			return fmt.Errorf("insert postings: %w", err)
 		}
@@ -206,7 +252,7 @@ func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]st
 	var urls []string
 	err := pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE pages SET active = false, retired_at = now(), updated_at = now()
-			WHERE source = $1 AND active AND NOT (url = ANY($2)) RETURNING id, url`, source, keep)
+			WHERE town_id = $3 AND source = $1 AND active AND NOT (url = ANY($2)) RETURNING id, url`, source, keep, ix.scope.Town)
 		if err != nil {
 			return err
 		}
@@ -222,7 +268,7 @@ func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]st
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM chunks WHERE page_id = ANY($1)", ids)
+		_, err = tx.Exec(ctx, "DELETE FROM chunks WHERE town_id = $2 AND page_id = ANY($1)", ids, ix.scope.Town)
 		return err
 	})
 	if err != nil {
@@ -234,23 +280,24 @@ func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]st
 // refreshStats recomputes the document frequencies and corpus size that BM25 needs.
 func (ix *Index) refreshStats(ctx context.Context) error {
 	if err := pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM lexeme_stats"); err != nil {
+		town := ix.scope.Town
+		if _, err := tx.Exec(ctx, "DELETE FROM lexeme_stats WHERE town_id = $1", town); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO lexeme_stats (lexeme, lang, df)
-			SELECT lexeme, lang, count(*) FROM postings GROUP BY lexeme, lang`); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO lexeme_stats (town_id, lexeme, lang, df)
+			SELECT town_id, lexeme, lang, count(*) FROM postings WHERE town_id = $1 GROUP BY town_id, lexeme, lang`, town); err != nil {
 			return fmt.Errorf("compute lexeme stats: %w", err)
 		}
 		var n, en int64
 		var avg float64
 		if err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE p.lang LIKE 'en%'), coalesce(avg(lex_len), 0)
-			FROM chunks c JOIN pages p ON p.id = c.page_id`).Scan(&n, &en, &avg); err != nil {
+			FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id WHERE c.town_id = $1`, town).Scan(&n, &en, &avg); err != nil {
 			return err
 		}
 		for k, v := range map[string]string{"chunks": strconv.FormatInt(n, 10), "avg_len": strconv.FormatFloat(avg, 'f', 3, 64),
 			"chunks:de": strconv.FormatInt(n-en, 10), "chunks:en": strconv.FormatInt(en, 10)} {
-			if _, err := tx.Exec(ctx, `INSERT INTO index_meta (key, value) VALUES ($1, $2)
-				ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, k, v); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, $2, $3)
+				ON CONFLICT (town_id, key) DO UPDATE SET value = EXCLUDED.value`, town, k, v); err != nil {
 				return err
 			}
 		}
@@ -278,8 +325,8 @@ type Stats struct {
 func (ix *Index) Stats(ctx context.Context) (Stats, error) {
 	var s Stats
 	err := ix.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM pages WHERE active), (SELECT count(*) FROM pages WHERE NOT active),
-		(SELECT count(*) FROM chunks)`).Scan(&s.Pages, &s.RetiredPages, &s.Chunks)
+		(SELECT count(*) FROM pages WHERE town_id = $1 AND active), (SELECT count(*) FROM pages WHERE town_id = $1 AND NOT active),
+		(SELECT count(*) FROM chunks WHERE town_id = $1)`, ix.scope.Town).Scan(&s.Pages, &s.RetiredPages, &s.Chunks)
 	s.Embedder = ix.embedder.Model()
 	return s, err
 }

@@ -32,7 +32,8 @@ func newTestIndex(t *testing.T, emb Embedder) *Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := NewIndex(context.Background(), dbtest.Pool(t), emb, g, nil, quiet)
+	pool := dbtest.Pool(t)
+	ix, err := NewIndex(context.Background(), pool, Scope{Town: dbtest.Town(t, pool, "lindenbrueck")}, emb, g, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ type Meili struct {
 // stemmed), which the query uses too, so umlauts and inflections meet as in PostgreSQL.
 type meiliDoc struct {
 	ID       int64    `json:"id"`
+	TownID   int      `json:"town_id"`
 	PageID   int64    `json:"page_id"`
 	URL      string   `json:"url"`
 	Title    string   `json:"title"`
@@ -43,8 +44,8 @@ func NewMeili(ctx context.Context, url, apiKey, indexName string, g *Glossary) (
 	m := &Meili{svc: svc, index: svc.Index(indexName)}
 	task, err := m.index.UpdateSettingsWithContext(ctx, &meilisearch.Settings{
 		SearchableAttributes: []string{"lex", "title", "headings", "body"},
-		FilterableAttributes: []string{"page_id", "lang", "url"},
-		DisplayedAttributes:  []string{"id", "page_id", "url", "title", "lang", "headings", "body"},
+		FilterableAttributes: []string{"town_id", "page_id", "lang", "url"},
+		DisplayedAttributes:  []string{"id", "town_id", "page_id", "url", "title", "lang", "headings", "body"},
 		Synonyms:             g.meiliSynonyms(),
 	})
 	if err != nil {
@@ -67,10 +68,12 @@ func (m *Meili) wait(ctx context.Context, t *meilisearch.TaskInfo) error {
 	return nil
 }
 
-// sync pushes pages whose content changed since the last push and removes retired ones.
-func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool) error {
+// sync pushes the town's pages whose content changed since the last push and removes retired
+// ones. All towns share one index, each document carrying its town: Meilisearch's documentation
+// recommends a filterable tenant attribute over an index per tenant.
+func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool, town int) error {
 	rows, err := pool.Query(ctx, `SELECT id, content_hash, active FROM pages
-		WHERE (active AND search_hash IS DISTINCT FROM content_hash) OR (NOT active AND search_hash IS NOT NULL)`)
+		WHERE town_id = $1 AND ((active AND search_hash IS DISTINCT FROM content_hash) OR (NOT active AND search_hash IS NOT NULL))`, town)
 	if err != nil {
 		return fmt.Errorf("pages to sync: %w", err)
 	}
@@ -102,14 +105,14 @@ func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool) error {
 	for i, id := range ids {
 		idList[i] = strconv.FormatInt(id, 10)
 	}
-	task, err := m.index.DeleteDocumentsByFilterWithContext(ctx, "page_id IN ["+strings.Join(idList, ", ")+"]", nil)
+	task, err := m.index.DeleteDocumentsByFilterWithContext(ctx, "town_id = "+strconv.Itoa(town)+" AND page_id IN ["+strings.Join(idList, ", ")+"]", nil)
 	if err != nil {
 		return fmt.Errorf("meilisearch delete: %w", err)
 	}
 	if err := m.wait(ctx, task); err != nil {
 		return fmt.Errorf("meilisearch delete: %w", err)
 	}
-	docs, err := meiliDocs(ctx, pool, ids)
+	docs, err := meiliDocs(ctx, pool, town, ids)
 	if err != nil {
 		return err
 	}
@@ -124,16 +127,17 @@ func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 	}
 	for id, hash := range hashes {
-		if _, err := pool.Exec(ctx, "UPDATE pages SET search_hash = $2 WHERE id = $1", id, hash); err != nil {
+		if _, err := pool.Exec(ctx, "UPDATE pages SET search_hash = $2 WHERE town_id = $3 AND id = $1", id, hash, town); err != nil {
 			return fmt.Errorf("record meilisearch sync: %w", err)
 		}
 	}
 	return nil
 }
 
-func meiliDocs(ctx context.Context, pool *pgxpool.Pool, pageIDs []int64) ([]meiliDoc, error) {
-	rows, err := pool.Query(ctx, `SELECT c.id, p.id, p.url, p.title, p.lang, c.heading_path, c.body
-		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE p.active AND p.id = ANY($1) ORDER BY c.id`, pageIDs)
+func meiliDocs(ctx context.Context, pool *pgxpool.Pool, town int, pageIDs []int64) ([]meiliDoc, error) {
+	rows, err := pool.Query(ctx, `SELECT c.id, p.town_id, p.id, p.url, p.title, p.lang, c.heading_path, c.body
+		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+		WHERE p.town_id = $2 AND p.active AND p.id = ANY($1) ORDER BY c.id`, pageIDs, town)
 	if err != nil {
 		return nil, fmt.Errorf("chunks to sync: %w", err)
 	}
@@ -141,7 +145,7 @@ func meiliDocs(ctx context.Context, pool *pgxpool.Pool, pageIDs []int64) ([]meil
 	var docs []meiliDoc
 	for rows.Next() {
 		var d meiliDoc
-		if err := rows.Scan(&d.ID, &d.PageID, &d.URL, &d.Title, &d.Lang, &d.Headings, &d.Body); err != nil {
+		if err := rows.Scan(&d.ID, &d.TownID, &d.PageID, &d.URL, &d.Title, &d.Lang, &d.Headings, &d.Body); err != nil {
 			return nil, err
 		}
 		lang := stemLang(d.Lang)
@@ -151,7 +155,7 @@ func meiliDocs(ctx context.Context, pool *pgxpool.Pool, pageIDs []int64) ([]meil
 	return docs, rows.Err()
 }
 
-func (m *Meili) search(ctx context.Context, a *Analysis, k int) ([]ranked, error) {
+func (m *Meili) search(ctx context.Context, a *Analysis, k int, scope []int) ([]ranked, error) {
 	// The glossary's German terms carry the topic: they go first, since Meilisearch reads only
 	// the first ten words.
 	terms := append(append([]string(nil), a.Added...), a.Own...)
@@ -163,6 +167,7 @@ func (m *Meili) search(ctx context.Context, a *Analysis, k int) ([]ranked, error
 		AttributesToRetrieve: []string{"id"},
 		ShowRankingScore:     true,
 		MatchingStrategy:     meilisearch.Frequency,
+		Filter:               townFilter(scope),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("meilisearch search: %w", err)
@@ -196,4 +201,13 @@ func (g *Glossary) meiliSynonyms() map[string][]string {
 		}
 	}
 	return syn
+}
+
+// townFilter restricts a search to the towns of scope.
+func townFilter(scope []int) string {
+	ids := make([]string, len(scope))
+	for i, t := range scope {
+		ids[i] = strconv.Itoa(t)
+	}
+	return "town_id IN [" + strings.Join(ids, ", ") + "]"
 }

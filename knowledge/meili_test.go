@@ -68,7 +68,7 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err := json.Unmarshal(body, &s); err != nil {
 			d.t.Errorf("settings body: %v", err)
 		}
-		if strings.Join(s.Searchable, ",") != "lex,title,headings,body" || !contains(s.Filterable, "page_id") {
+		if strings.Join(s.Searchable, ",") != "lex,title,headings,body" || !contains(s.Filterable, "page_id") || !contains(s.Filterable, "town_id") {
 			d.t.Errorf("settings: searchable %v filterable %v", s.Searchable, s.Filterable)
 		}
 		if len(s.Synonyms) == 0 {
@@ -88,16 +88,15 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Filter string `json:"filter"`
 		}
 		json.Unmarshal(body, &req)
-		if !strings.HasPrefix(req.Filter, "page_id IN [") {
+		// "town_id = T AND page_id IN [...]": a town deletes only its own documents.
+		townPart, pagePart, ok := strings.Cut(req.Filter, " AND ")
+		town, err := strconv.ParseInt(strings.TrimPrefix(townPart, "town_id = "), 10, 64)
+		if !ok || err != nil || !strings.HasPrefix(pagePart, "page_id IN [") {
 			d.t.Errorf("delete filter %q", req.Filter)
 		}
-		ids := map[int64]bool{}
-		for _, f := range strings.Split(strings.Trim(strings.TrimPrefix(req.Filter, "page_id IN "), "[]"), ",") {
-			n, _ := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
-			ids[n] = true
-		}
+		ids := inList(strings.TrimPrefix(pagePart, "page_id IN "))
 		for id, doc := range d.docs {
-			if ids[int64(doc["page_id"].(float64))] {
+			if ids[int64(doc["page_id"].(float64))] && int64(doc["town_id"].(float64)) == town {
 				delete(d.docs, id)
 			}
 		}
@@ -111,7 +110,7 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.t.Errorf("documents body: %v", err)
 		}
 		for _, doc := range docs {
-			for _, f := range []string{"id", "page_id", "url", "title", "lang", "headings", "body", "lex"} {
+			for _, f := range []string{"id", "town_id", "page_id", "url", "title", "lang", "headings", "body", "lex"} {
 				if _, ok := doc[f]; !ok {
 					d.t.Errorf("document lacks %s: %v", f, doc)
 				}
@@ -126,12 +125,15 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Attributes       []string `json:"attributesToRetrieve"`
 			ShowRankingScore bool     `json:"showRankingScore"`
 			MatchingStrategy string   `json:"matchingStrategy"`
+			Filter           string   `json:"filter"`
 		}
 		json.Unmarshal(body, &req)
 		if req.Limit != candidates || !req.ShowRankingScore || req.MatchingStrategy != "frequency" ||
-			strings.Join(req.Attributes, ",") != "id" || len(strings.Fields(req.Q)) > maxMeiliWords {
+			strings.Join(req.Attributes, ",") != "id" || len(strings.Fields(req.Q)) > maxMeiliWords ||
+			!strings.HasPrefix(req.Filter, "town_id IN [") {
 			d.t.Errorf("search request %s", body)
 		}
+		towns := inList(strings.TrimPrefix(req.Filter, "town_id IN "))
 		// Rank by the number of query words in lex: enough to check the round trip.
 		type hit struct {
 			id    int64
@@ -139,6 +141,9 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		var hits []hit
 		for id, doc := range d.docs {
+			if !towns[int64(doc["town_id"].(float64))] {
+				continue
+			}
 			n := 0
 			for _, w := range strings.Fields(req.Q) {
 				if contains(strings.Fields(doc["lex"].(string)), w) {
@@ -162,6 +167,16 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.t.Errorf("unexpected request %s %s", r.Method, r.URL)
 		w.WriteHeader(http.StatusNotFound)
 	}
+}
+
+// inList reads a filter's list of numbers, "[1, 2]".
+func inList(s string) map[int64]bool {
+	ids := map[int64]bool{}
+	for _, f := range strings.Split(strings.Trim(s, "[]"), ",") {
+		n, _ := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+		ids[n] = true
+	}
+	return ids
 }
 
 func contains(xs []string, x string) bool {
@@ -193,7 +208,8 @@ func newMeiliIndex(t *testing.T, url, key, name string) *Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := NewIndex(ctx, dbtest.Pool(t), NewHashEmbedder(0), g, m, quiet)
+	pool := dbtest.Pool(t)
+	ix, err := NewIndex(ctx, pool, Scope{Town: dbtest.Town(t, pool, "lindenbrueck")}, NewHashEmbedder(0), g, m, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}

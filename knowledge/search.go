@@ -8,12 +8,15 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
 )
 
 // Hit is one page found for a question, with the chunk of it that matched best.
 type Hit struct {
-	URL      string   `json:"url"`
+	URL string `json:"url"`
+	// Town is the town whose page it is: the index's own, or a linked collection's (a Kreis's).
+	Town     int      `json:"town"`
 	Title    string   `json:"title"`
 	Lang     string   `json:"lang"`
 	Headings []string `json:"heading_path"`
@@ -349,7 +352,7 @@ func queryTerms(q string) []string {
 // (chunk, lexeme) of them.
 func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evidence, error) {
 	if ix.meili != nil {
-		r, err := ix.meili.search(ctx, a, candidates)
+		r, err := ix.meili.search(ctx, a, candidates, ix.scope.Search)
 		return &evidence{ranked: r}, err
 	}
 	weight := map[string]float64{}
@@ -378,30 +381,38 @@ func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evide
 	// pages lack it. Rows with chunk 0 carry each lexeme's IDF in the group that uses it most.
 	// Lengths are cast to float8: numeric arithmetic on every posting cost a third of the query
 	// at 100,000 chunks.
+	// A town that is linked to collections (a Kreis's pages) searches them as one corpus: the
+	// statistics are summed over its scope.
 	rows, err := ix.pool.Query(ctx, `
 WITH meta AS (
-    SELECT (SELECT value::float8 FROM index_meta WHERE key = 'avg_len') AS avg_len
+    SELECT coalesce(sum(a.value::float8 * c.value::float8) / nullif(sum(c.value::float8), 0), 0) AS avg_len
+    FROM index_meta a JOIN index_meta c ON c.town_id = a.town_id AND c.key = 'chunks'
+    WHERE a.town_id = ANY($5) AND a.key = 'avg_len'
 ), groups AS (
-    SELECT substr(key, 8) AS lang, value::float8 AS n FROM index_meta WHERE key LIKE 'chunks:%'
+    SELECT substr(key, 8) AS lang, sum(value::float8) AS n FROM index_meta
+    WHERE town_id = ANY($5) AND key LIKE 'chunks:%' GROUP BY 1
+), stats AS (
+    SELECT lexeme, lang, sum(df) AS df FROM lexeme_stats
+    WHERE town_id = ANY($5) AND lexeme = ANY($1) GROUP BY lexeme, lang
 ), q AS (
     SELECT s.lexeme, s.lang, s.df, w.qw, ln(1 + (g.n - s.df + 0.5) / (s.df + 0.5)) AS idf
-    FROM lexeme_stats s JOIN groups g USING (lang), unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
+    FROM stats s JOIN groups g USING (lang), unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
     WHERE s.lexeme = w.lexeme AND s.df <= $2 * g.n
 ), best AS (
     SELECT page_id FROM (
         SELECT p.page_id, p.lexeme, max(q.qw * q.idf * p.tf / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1)))) AS s
-        FROM q JOIN postings p ON p.lexeme = q.lexeme AND p.lang = q.lang, meta
+        FROM q JOIN postings p ON p.town_id = ANY($5) AND p.lexeme = q.lexeme AND p.lang = q.lang, meta
         GROUP BY p.page_id, p.lexeme) t
     GROUP BY page_id ORDER BY sum(s) DESC, page_id LIMIT $3
 )
 SELECT 0::bigint, lexeme, idf FROM (SELECT DISTINCT ON (lexeme) lexeme, idf FROM q ORDER BY lexeme, df DESC, lang) u
 UNION ALL
 SELECT p.chunk_id, q.lexeme, q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1)))
-FROM q JOIN postings p ON p.lexeme = q.lexeme AND p.lang = q.lang, meta
+FROM q JOIN postings p ON p.town_id = ANY($5) AND p.lexeme = q.lexeme AND p.lang = q.lang, meta
 -- An array, so that each lexeme's postings of the best pages are one index range scan
--- (lexeme, page_id = ANY), not a second pass over all of them.
+-- (town, lexeme, page_id = ANY), not a second pass over all of them.
 WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`,
-		terms, commonDF, candidatePages, weights)
+		terms, commonDF, candidatePages, weights, ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("lexical search: %w", err)
 	}
@@ -431,23 +442,36 @@ func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
 	}
 	d := ix.embedder.Dims()
 	// The cast and the dimension predicate must match the partial HNSW index of this dimension.
+	// The index holds every town's chunks: an HNSW scan finds the nearest of all and the town's
+	// filter would leave few of them, so the scan goes on until it has found enough of the
+	// town's (pgvector's iterative index scans); where the town's chunks are few, the planner
+	// reads them by the primary key instead.
 	sql := fmt.Sprintf(`SELECT id, 1 - (embedding::vector(%d) <=> $1::vector(%d)) FROM chunks
-		WHERE vector_dims(embedding) = %d AND embedding_model = $2
+		WHERE town_id = ANY($4) AND vector_dims(embedding) = %d AND embedding_model = $2
 		ORDER BY embedding::vector(%d) <=> $1::vector(%d) LIMIT $3`, d, d, d, d, d)
-	rows, err := ix.pool.Query(ctx, sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates)
+	var out []ranked
+	err = pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL hnsw.iterative_scan = relaxed_order"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates, ix.scope.Search)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r ranked
+			if err := rows.Scan(&r.id, &r.score); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("vector search: %w", err)
 	}
-	defer rows.Close()
-	var out []ranked
-	for rows.Next() {
-		var r ranked
-		if err := rows.Scan(&r.id, &r.score); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // pageEvidence gathers one candidate page's evidence.
@@ -567,7 +591,7 @@ func (ix *Index) pages(ctx context.Context, lang string, units []unit, v *vocabu
 	}
 	hits := make([]Hit, 0, len(pages))
 	for _, p := range pages {
-		h := Hit{URL: p.info.url, Title: p.info.title, Lang: p.info.lang, Alternates: p.info.alternates,
+		h := Hit{URL: p.info.url, Town: p.info.town, Title: p.info.title, Lang: p.info.lang, Alternates: p.info.alternates,
 			Lexical: p.lex, Vector: p.vec, Coverage: p.coverage, Lift: lift(p.vec),
 			Score: scale(p.lex, maxLex) + ix.vectorWeight*scaleVec(p.vec), Matched: p.matched(units)}
 		var cs []ChunkHit
@@ -765,8 +789,9 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	if len(missing) == 0 {
 		return found, nil
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
-		FROM chunks c JOIN pages p ON p.id = c.page_id WHERE c.id = ANY($1) AND p.active`, missing)
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
+		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+		WHERE c.town_id = ANY($2) AND c.id = ANY($1) AND p.active`, missing, ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("load hits: %w", err)
 	}
@@ -776,7 +801,7 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 	for rows.Next() {
 		var id int64
 		var ci chunkInfo
-		if err := rows.Scan(&id, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
+		if err := rows.Scan(&id, &ci.town, &ci.ord, &ci.heads, &ci.url, &ci.title, &ci.docTitle, &ci.lang, &ci.alternates); err != nil {
 			return nil, fmt.Errorf("load hits: %w", err)
 		}
 		ci.titleTerms = titles.of(ci)
@@ -807,7 +832,7 @@ func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
 	visit(hits)
 	body, missing := ix.chunkInfos.bodies.get(ids)
 	if len(missing) > 0 {
-		rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE id = ANY($1)", missing)
+		rows, err := ix.pool.Query(ctx, "SELECT id, body FROM chunks WHERE town_id = ANY($2) AND id = ANY($1)", missing, ix.scope.Search)
 		if err != nil {
 			return fmt.Errorf("load hit texts: %w", err)
 		}
@@ -894,8 +919,8 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 	if cs, ok := ix.pageChunks.get(url); ok {
 		return cs, nil
 	}
-	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.id = c.page_id
-		WHERE p.url = $1 AND p.active ORDER BY c.ord`, url)
+	rows, err := ix.pool.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+		WHERE p.town_id = ANY($2) AND p.url = $1 AND p.active ORDER BY p.town_id = $3 DESC, c.ord`, url, ix.scope.Search, ix.scope.Town)
 	if err != nil {
 		return nil, fmt.Errorf("chunks of %s: %w", url, err)
 	}

@@ -106,7 +106,7 @@ func (v *vocabulary) titleIDF(t string) float64 {
 const vocabTTL = time.Minute
 
 // pagesStamp changes whenever an ingest (in any process) adds, changes or retires a page.
-const pagesStamp = `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages`
+const pagesStamp = `SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM pages WHERE town_id = ANY($1)`
 
 // corpusView is something computed from all active pages (the vocabulary, the stated numbers),
 // loaded once and kept until an ingest changes the pages: every vocabTTL one cheap query tells
@@ -126,7 +126,7 @@ func (h *corpusView[T]) get(ctx context.Context, ix *Index, load func(context.Co
 		return h.v, nil
 	}
 	var stamp string
-	if err := ix.pool.QueryRow(ctx, pagesStamp).Scan(&stamp); err != nil {
+	if err := ix.pool.QueryRow(ctx, pagesStamp, ix.scope.Search).Scan(&stamp); err != nil {
 		var zero T
 		return zero, fmt.Errorf("look at the pages: %w", err)
 	}
@@ -161,7 +161,7 @@ func (ix *Index) forgetVocabulary() {
 }
 
 func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
-	rows, err := ix.pool.Query(ctx, "SELECT title, doc_title, lang FROM pages WHERE active")
+	rows, err := ix.pool.Query(ctx, "SELECT title, doc_title, lang FROM pages WHERE town_id = ANY($1) AND active", ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
@@ -184,7 +184,7 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	rows, err = ix.pool.Query(ctx, "SELECT lexeme, sum(df)::int FROM lexeme_stats GROUP BY lexeme")
+	rows, err = ix.pool.Query(ctx, "SELECT lexeme, sum(df)::int FROM lexeme_stats WHERE town_id = ANY($1) GROUP BY lexeme", ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
@@ -202,7 +202,8 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	v.compounds, v.df, v.skeletons = newCompounds(df), df, newSkeletons(v.titleDF)
-	if err := ix.pool.QueryRow(ctx, `SELECT coalesce((SELECT value::int FROM index_meta WHERE key = 'chunks'), 0)`).Scan(&v.chunks); err != nil {
+	if err := ix.pool.QueryRow(ctx, `SELECT coalesce(sum(value::int), 0) FROM index_meta WHERE town_id = ANY($1) AND key = 'chunks'`,
+		ix.scope.Search).Scan(&v.chunks); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	return v, nil

@@ -213,3 +213,36 @@ func (s *Store) Scope(ctx context.Context, id int) ([]int, error) {
 	}
 	return ids, rows.Err()
 }
+
+// Bootstrap makes an installation's first town from its environment (name and settings), as
+// citybot was configured before towns: a town the migration adopted from an older installation
+// is named and given the settings; an installation without any town gets one. With a town
+// already there, it does nothing. It reports the town it named or made, if any.
+func (s *Store) Bootstrap(ctx context.Context, name string, settings Settings) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	towns, err := s.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	slug := Slugify(name)
+	if err := CheckSlug(slug); err != nil {
+		return "", fmt.Errorf("the town's name %q makes no slug: %w", name, err)
+	}
+	switch {
+	case len(towns) == 0:
+		if _, err := s.Add(ctx, slug, name, settings); err != nil && !errors.Is(err, ErrExists) {
+			return "", err
+		}
+		return slug, nil
+	case len(towns) == 1 && towns[0].Settings.Adopt:
+		t := towns[0]
+		if err := s.Rename(ctx, t.Slug, slug); err != nil {
+			return "", err
+		}
+		t.Slug, t.Name, t.Settings = slug, name, settings
+		return slug, s.Update(ctx, t)
+	}
+	return "", nil
+}

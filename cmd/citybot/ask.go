@@ -18,6 +18,7 @@ one question per line from standard input.`
 
 func cmdAsk(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("ask", askUsage, e.stderr)
+	townFlag(fs, e)
 	k := fs.Int("k", 5, "pages to show")
 	asJSON := fs.Bool("json", false, "print hits as JSON")
 	if err := parse(fs, args); err != nil {

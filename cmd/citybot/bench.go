@@ -17,6 +17,7 @@ import (
 
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/tenant"
 )
 
 const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--rounds N]
@@ -28,6 +29,7 @@ and measures ingest throughput, database size and retrieval latency on it.`
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("bench", benchUsage, e.stderr)
+	townFlag(fs, e)
 	site := fs.String("site", "sample/musterstadt", "local mirror to ingest")
 	baseURL := fs.String("base-url", "https://www.musterstadt.example", "its address")
 	questions := fs.String("questions", "sample/eval/dev.*.jsonl", "question files for retrieval latency")
@@ -123,7 +125,13 @@ func scratchIndex(ctx context.Context, e *env, name string) (*database.DB, *know
 		drop()
 		return nil, nil, nil, err
 	}
-	ix, err := newIndex(ctx, e, db)
+	// The scratch database holds one town, the bench's.
+	town, err := tenant.NewStore(db.Pool).Add(ctx, "bench", "Bench", tenant.Settings{})
+	if err != nil {
+		drop()
+		return nil, nil, nil, err
+	}
+	ix, err := newIndex(ctx, e, db, town)
 	if err != nil {
 		drop()
 		return nil, nil, nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/tenant"
 )
 
 // Environment variables, each read once into config.
@@ -58,6 +59,7 @@ const (
 	envRerankKey    = "CITYBOT_RERANK_API_KEY"
 	envRerankTime   = "CITYBOT_RERANK_TIMEOUT"
 	envThesaurus    = "CITYBOT_THESAURUS"
+	envTown         = "CITYBOT_TOWN"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -105,6 +107,8 @@ type config struct {
 	RerankTimeout time.Duration
 	// Thesaurus is a German thesaurus in MyThes' format ("" when switched off).
 	Thesaurus string
+	// Town is the town commands act on when there are several (its slug).
+	Town string
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -198,6 +202,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.EmbedURL != "" && c.EmbedModel == "" {
 		return c, fmt.Errorf("%s is set: %s must name the model", envEmbedURL, envEmbedModel)
 	}
+	if c.Town = get(envTown, ""); c.Town != "" {
+		if err := tenant.CheckSlug(c.Town); err != nil {
+			return c, fmt.Errorf("%s: %w", envTown, err)
+		}
+	}
 	if c.Thesaurus = get(envThesaurus, knowledge.DefaultThesaurus); strings.EqualFold(c.Thesaurus, "off") {
 		c.Thesaurus = ""
 	}
@@ -278,6 +287,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envRerankKey, redact(c.RerankKey))
 	fmt.Fprintf(w, "%s=%s\n", envRerankTime, c.RerankTimeout)
 	fmt.Fprintf(w, "%s=%s\n", envThesaurus, c.Thesaurus)
+	fmt.Fprintf(w, "%s=%s\n", envTown, c.Town)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))

@@ -128,6 +128,7 @@ const mrrDepth = 10
 
 func cmdEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("eval", evalUsage, e.stderr)
+	townFlag(fs, e)
 	var files stringList
 	fs.Var(&files, "questions", "question file (JSONL), repeatable, globs allowed")
 	asJSON := fs.Bool("json", false, "print exactly one JSON object")

@@ -22,6 +22,7 @@ replaced, pages gone from the source are retired. Prints a summary; exits 1 if a
 
 func cmdIngest(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("ingest", ingestUsage, e.stderr)
+	townFlag(fs, e)
 	dir := fs.String("dir", "", "local mirror of a website")
 	baseURL := fs.String("base-url", "", "the website's address, for pages of --dir without a canonical link")
 	sitemap := fs.String("sitemap", "", "sitemap or sitemap index URL")

@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"testing/fstest"
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/tenant"
 )
 
 // command is one subcommand of citybot.
@@ -40,6 +42,7 @@ func commands() []command {
 		{"ask", "show the passages retrieval finds for a question", cmdAsk},
 		{"eval", "measure retrieval on a question set", cmdEval},
 		{"bench", "measure ingest and retrieval speed, on the sample site or a synthetic corpus", cmdBench},
+		{"towns", "add, list, configure, link and remove the towns this deployment serves", cmdTowns},
 		{"config", "print the configuration, secrets redacted", cmdConfig},
 	}
 }
@@ -121,7 +124,12 @@ func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, err
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, err := newIndex(ctx, e, db)
+	town, err := resolveTown(ctx, e, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	ix, err := newIndex(ctx, e, db, town)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -129,19 +137,10 @@ func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, err
 	return db, ix, nil
 }
 
-func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, error) {
-	var extra *os.Root
-	var g *knowledge.Glossary
-	var err error
-	if e.cfg.GlossaryDir != "" {
-		if extra, err = os.OpenRoot(e.cfg.GlossaryDir); err != nil {
-			return nil, fmt.Errorf("glossary directory: %w", err)
-		}
-		defer extra.Close()
-		g, err = knowledge.LoadGlossary(extra.FS())
-	} else {
-		g, err = knowledge.LoadGlossary(nil)
-	}
+// newIndex builds the index of town: the shipped glossary with the town's own concepts, its
+// pages and those of the collections it is linked to.
+func newIndex(ctx context.Context, e *env, db *database.DB, town tenant.Town) (*knowledge.Index, error) {
+	g, err := townGlossary(town)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +156,11 @@ func newIndex(ctx context.Context, e *env, db *database.DB) (*knowledge.Index, e
 			return nil, err
 		}
 	}
-	ix, err := knowledge.NewIndex(ctx, db.Pool, emb, g, meili, e.log)
+	scope, err := tenant.NewStore(db.Pool).Scope(ctx, town.ID)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := knowledge.NewIndex(ctx, db.Pool, knowledge.Scope{Town: town.ID, Search: scope}, emb, g, meili, e.log)
 	if err != nil {
 		return nil, err
 	}
@@ -269,4 +272,16 @@ func cmdConfig(_ context.Context, e *env, args []string) error {
 	}
 	e.cfg.print(e.stdout)
 	return nil
+}
+
+// townGlossary is the shipped glossary with the town's own concepts.
+func townGlossary(town tenant.Town) (*knowledge.Glossary, error) {
+	if len(town.Settings.Glossary) == 0 {
+		return knowledge.LoadGlossary(nil)
+	}
+	g, err := knowledge.LoadGlossary(fstest.MapFS{"town.json": {Data: town.Settings.Glossary}})
+	if err != nil {
+		return nil, fmt.Errorf("the glossary of town %s: %w", town.Slug, err)
+	}
+	return g, nil
 }

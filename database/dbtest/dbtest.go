@@ -117,3 +117,13 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	return MustOpenDB(t).Pool
 }
+
+// Town creates a town for t's data and returns its id: every page and conversation belongs to one.
+func Town(t testing.TB, pool *pgxpool.Pool, slug string) int {
+	t.Helper()
+	var id int
+	if err := pool.QueryRow(context.Background(), `INSERT INTO towns (slug, name) VALUES ($1, $1) RETURNING id`, slug).Scan(&id); err != nil {
+		t.Fatalf("create town %s: %v", slug, err)
+	}
+	return id
+}
