@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/citybot-project/citybot/database"
 	"github.com/pgvector/pgvector-go"
 )
 
@@ -122,8 +124,11 @@ func (ix *Index) ensureVectorIndex(ctx context.Context) error {
 // recordEmbedder notes the town's embedding model (the HNSW index cannot lead with the town:
 // searches filter its candidates by town, see vector).
 func (ix *Index) recordEmbedder(ctx context.Context) error {
-	_, err := ix.pool.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, 'embedder', $2)
-		ON CONFLICT (town_id, key) DO UPDATE SET value = EXCLUDED.value`, ix.scope.Town, ix.embedder.Model())
+	err := ix.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, 'embedder', $2)
+			ON CONFLICT (town_id, key) DO UPDATE SET value = EXCLUDED.value`, ix.scope.Town, ix.embedder.Model())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("record the embedder of town %d: %w", ix.scope.Town, err)
 	}
@@ -139,8 +144,13 @@ type pageState struct {
 }
 
 func (ix *Index) state(ctx context.Context, url string) (pageState, error) {
+	tx, err := ix.read(ctx)
+	if err != nil {
+		return pageState{}, err
+	}
+	defer tx.Rollback(ctx)
 	var s pageState
-	err := ix.pool.QueryRow(ctx, `SELECT p.id, p.content_hash, p.active,
+	err = tx.QueryRow(ctx, `SELECT p.id, p.content_hash, p.active,
 		EXISTS (SELECT 1 FROM chunks c WHERE c.town_id = p.town_id AND c.page_id = p.id AND c.embedding_model IS DISTINCT FROM $2)
 		FROM pages p WHERE p.town_id = $3 AND p.url = $1`, url, ix.embedder.Model(), ix.scope.Town).Scan(&s.id, &s.hash, &s.active, &s.outdated)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -177,7 +187,7 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 	if err != nil {
 		return 0, fmt.Errorf("embed: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
+	err = ix.write(ctx, func(tx pgx.Tx) error {
 		var id int64
 		var modified any
 		if !p.Modified.IsZero() {
@@ -250,7 +260,7 @@ func stemLang(lang string) string {
 // chunks, in one transaction. It returns the retired URLs.
 func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]string, error) {
 	var urls []string
-	err := pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
+	err := ix.write(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE pages SET active = false, retired_at = now(), updated_at = now()
 			WHERE town_id = $3 AND source = $1 AND active AND NOT (url = ANY($2)) RETURNING id, url`, source, keep, ix.scope.Town)
 		if err != nil {
@@ -279,7 +289,7 @@ func (ix *Index) retire(ctx context.Context, source string, keep []string) ([]st
 
 // refreshStats recomputes the document frequencies and corpus size that BM25 needs.
 func (ix *Index) refreshStats(ctx context.Context) error {
-	if err := pgx.BeginFunc(ctx, ix.pool, func(tx pgx.Tx) error {
+	if err := ix.write(ctx, func(tx pgx.Tx) error {
 		town := ix.scope.Town
 		if _, err := tx.Exec(ctx, "DELETE FROM lexeme_stats WHERE town_id = $1", town); err != nil {
 			return err
@@ -323,10 +333,27 @@ type Stats struct {
 
 // Stats reports the size of the index.
 func (ix *Index) Stats(ctx context.Context) (Stats, error) {
+	tx, err := ix.read(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer tx.Rollback(ctx)
 	var s Stats
-	err := ix.pool.QueryRow(ctx, `SELECT
+	err = tx.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM pages WHERE town_id = $1 AND active), (SELECT count(*) FROM pages WHERE town_id = $1 AND NOT active),
 		(SELECT count(*) FROM chunks WHERE town_id = $1)`, ix.scope.Town).Scan(&s.Pages, &s.RetiredPages, &s.Chunks)
 	s.Embedder = ix.embedder.Model()
 	return s, err
+}
+
+// read begins a transaction that sees the rows of the index's scope (its town and linked
+// collections) and nothing else, even where a query forgot its town condition; the caller rolls
+// it back when done.
+func (ix *Index) read(ctx context.Context) (pgx.Tx, error) {
+	return database.BeginTown(ctx, ix.pool, ix.scope.Search)
+}
+
+// write runs fn in a transaction that sees and writes the town's own rows only.
+func (ix *Index) write(ctx context.Context, fn func(pgx.Tx) error) error {
+	return database.InTown(ctx, ix.pool, []int{ix.scope.Town}, fn)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"sort"
 	"sync"
 	"time"
@@ -41,8 +42,10 @@ func (ix *Index) Ingest(ctx context.Context, src Source, workers int, progress P
 	start := time.Now()
 	sum := &Summary{Source: src.Key()}
 	var runID int64
-	if err := ix.pool.QueryRow(ctx, "INSERT INTO ingest_runs (town_id, source, started_at) VALUES ($3, $1, $2) RETURNING id",
-		src.Key(), start, ix.scope.Town).Scan(&runID); err != nil {
+	if err := ix.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "INSERT INTO ingest_runs (town_id, source, started_at) VALUES ($3, $1, $2) RETURNING id",
+			src.Key(), start, ix.scope.Town).Scan(&runID)
+	}); err != nil {
 		return nil, fmt.Errorf("record ingest run: %w", err)
 	}
 
@@ -118,7 +121,7 @@ func (ix *Index) Ingest(ctx context.Context, src Source, workers int, progress P
 		return sum, fmt.Errorf("refresh statistics: %w", err)
 	}
 	if ix.meili != nil {
-		if err := ix.meili.sync(ctx, ix.pool, ix.scope.Town); err != nil {
+		if err := ix.meili.sync(ctx, ix); err != nil {
 			sum.Failures = append(sum.Failures, Problem{URL: "meilisearch", Reason: err.Error()})
 			sum.Failed++
 		}
@@ -127,9 +130,12 @@ func (ix *Index) Ingest(ctx context.Context, src Source, workers int, progress P
 	sort.Slice(sum.Skipped, func(i, j int) bool { return sum.Skipped[i].URL < sum.Skipped[j].URL })
 	sum.Duration = time.Since(start)
 	failures, _ := json.Marshal(sum.Failures)
-	if _, err := ix.pool.Exec(context.WithoutCancel(ctx), `UPDATE ingest_runs SET finished_at = now(), new = $2,
-		changed = $3, unchanged = $4, retired = $5, failed = $6, failures = $7 WHERE town_id = $8 AND id = $1`,
-		runID, sum.New, sum.Changed, sum.Unchanged, sum.Retired, sum.Failed, failures, ix.scope.Town); err != nil {
+	if err := ix.write(context.WithoutCancel(ctx), func(tx pgx.Tx) error {
+		_, err := tx.Exec(context.WithoutCancel(ctx), `UPDATE ingest_runs SET finished_at = now(), new = $2,
+			changed = $3, unchanged = $4, retired = $5, failed = $6, failures = $7 WHERE town_id = $8 AND id = $1`,
+			runID, sum.New, sum.Changed, sum.Unchanged, sum.Retired, sum.Failed, failures, ix.scope.Town)
+		return err
+	}); err != nil {
 		return sum, fmt.Errorf("record ingest run: %w", err)
 	}
 	if walkErr != nil {

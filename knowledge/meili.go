@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
 	"github.com/meilisearch/meilisearch-go"
 )
 
@@ -71,8 +71,14 @@ func (m *Meili) wait(ctx context.Context, t *meilisearch.TaskInfo) error {
 // sync pushes the town's pages whose content changed since the last push and removes retired
 // ones. All towns share one index, each document carrying its town: Meilisearch's documentation
 // recommends a filterable tenant attribute over an index per tenant.
-func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool, town int) error {
-	rows, err := pool.Query(ctx, `SELECT id, content_hash, active FROM pages
+func (m *Meili) sync(ctx context.Context, ix *Index) error {
+	town := ix.scope.Town
+	tx, err := ix.read(ctx)
+	if err != nil {
+		return fmt.Errorf("pages to sync: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT id, content_hash, active FROM pages
 		WHERE town_id = $1 AND ((active AND search_hash IS DISTINCT FROM content_hash) OR (NOT active AND search_hash IS NOT NULL))`, town)
 	if err != nil {
 		return fmt.Errorf("pages to sync: %w", err)
@@ -112,7 +118,7 @@ func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool, town int) error {
 	if err := m.wait(ctx, task); err != nil {
 		return fmt.Errorf("meilisearch delete: %w", err)
 	}
-	docs, err := meiliDocs(ctx, pool, town, ids)
+	docs, err := meiliDocs(ctx, tx, town, ids)
 	if err != nil {
 		return err
 	}
@@ -126,16 +132,19 @@ func (m *Meili) sync(ctx context.Context, pool *pgxpool.Pool, town int) error {
 			return fmt.Errorf("meilisearch add: %w", err)
 		}
 	}
-	for id, hash := range hashes {
-		if _, err := pool.Exec(ctx, "UPDATE pages SET search_hash = $2 WHERE town_id = $3 AND id = $1", id, hash, town); err != nil {
-			return fmt.Errorf("record meilisearch sync: %w", err)
+	tx.Rollback(ctx)
+	return ix.write(ctx, func(tx pgx.Tx) error {
+		for id, hash := range hashes {
+			if _, err := tx.Exec(ctx, "UPDATE pages SET search_hash = $2 WHERE town_id = $3 AND id = $1", id, hash, town); err != nil {
+				return fmt.Errorf("record meilisearch sync: %w", err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
-func meiliDocs(ctx context.Context, pool *pgxpool.Pool, town int, pageIDs []int64) ([]meiliDoc, error) {
-	rows, err := pool.Query(ctx, `SELECT c.id, p.town_id, p.id, p.url, p.title, p.lang, c.heading_path, c.body
+func meiliDocs(ctx context.Context, tx pgx.Tx, town int, pageIDs []int64) ([]meiliDoc, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, p.town_id, p.id, p.url, p.title, p.lang, c.heading_path, c.body
 		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
 		WHERE p.town_id = $2 AND p.active AND p.id = ANY($1) ORDER BY c.id`, pageIDs, town)
 	if err != nil {

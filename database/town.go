@@ -1,0 +1,65 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TownRole is the role a town's work runs as: row-level security lets it see only the rows of
+// the towns it names and write only its own (migration 0006).
+const TownRole = "citybot_town"
+
+// InTown runs fn in a transaction as TownRole for a town: it writes for towns[0] and reads the
+// rows of all of towns (the town's own and the collections it is linked to). A query in fn that
+// forgets its town condition still sees nothing of other towns.
+func InTown(ctx context.Context, pool *pgxpool.Pool, towns []int, fn func(pgx.Tx) error) (err error) {
+	tx, err := BeginTown(ctx, pool, towns)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// intArray writes ids as a PostgreSQL array literal, {1,2,3}.
+func intArray(ids []int) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return "{" + strings.Join(s, ",") + "}"
+}
+
+// BeginTown starts a transaction as TownRole for towns (see InTown); the caller commits or rolls
+// it back. A reader that only reads rolls back when done.
+func BeginTown(ctx context.Context, pool *pgxpool.Pool, towns []int) (pgx.Tx, error) {
+	if len(towns) == 0 {
+		return nil, fmt.Errorf("no town to work for")
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('citybot.town', $2, true),
+		set_config('citybot.towns', $3, true)`, TownRole, strconv.Itoa(towns[0]), intArray(towns)); err != nil {
+		tx.Rollback(ctx)
+		return nil, fmt.Errorf("enter town %d: %w", towns[0], err)
+	}
+	return tx, nil
+}
