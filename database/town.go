@@ -63,3 +63,78 @@ func BeginTown(ctx context.Context, pool *pgxpool.Pool, towns []int) (pgx.Tx, er
 	}
 	return tx, nil
 }
+
+// Query runs one query as TownRole for towns in a single round trip: the town's settings and
+// the query go out together as a pipeline, which PostgreSQL runs as one implicit transaction,
+// so the settings hold for this query alone. settings adds other transaction-local settings
+// (name → value). The rows must be closed.
+func Query(ctx context.Context, pool *pgxpool.Pool, towns []int, settings map[string]string, sql string, args ...any) (pgx.Rows, error) {
+	br, err := sendAsTown(ctx, pool, towns, settings, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return &townRows{Rows: rows, br: br}, nil
+}
+
+// QueryRow is Query for one row.
+func QueryRow(ctx context.Context, pool *pgxpool.Pool, towns []int, sql string, args ...any) pgx.Row {
+	br, err := sendAsTown(ctx, pool, towns, nil, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
+	return townRow{row: br.QueryRow(), br: br}
+}
+
+func sendAsTown(ctx context.Context, pool *pgxpool.Pool, towns []int, settings map[string]string, sql string, args []any) (pgx.BatchResults, error) {
+	if len(towns) == 0 {
+		return nil, fmt.Errorf("no town to work for")
+	}
+	var b pgx.Batch
+	b.Queue(`SELECT set_config('role', $1, true), set_config('citybot.town', $2, true), set_config('citybot.towns', $3, true)`,
+		TownRole, strconv.Itoa(towns[0]), intArray(towns))
+	for name, value := range settings {
+		b.Queue(`SELECT set_config($1, $2, true)`, name, value)
+	}
+	b.Queue(sql, args...)
+	br := pool.SendBatch(ctx, &b)
+	for range 1 + len(settings) {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("enter town %d: %w", towns[0], err)
+		}
+	}
+	return br, nil
+}
+
+// townRows closes the pipeline with the rows.
+type townRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *townRows) Close() {
+	r.Rows.Close()
+	r.br.Close()
+}
+
+type townRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r townRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

@@ -32,12 +32,7 @@ type PageText struct {
 // text: its chunks' bodies in page order, joined by newlines (headings, title and description
 // are not part of it). Ordered by URL.
 func (ix *Index) PageTexts(ctx context.Context) ([]PageText, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT p.url, p.title, p.lang, p.alternates, string_agg(c.body, E'\n' ORDER BY c.ord)
+	rows, err := ix.query(ctx, `SELECT p.url, p.title, p.lang, p.alternates, string_agg(c.body, E'\n' ORDER BY c.ord)
 		FROM pages p JOIN chunks c ON c.town_id = p.town_id AND c.page_id = p.id WHERE p.town_id = ANY($1) AND p.active
 		GROUP BY p.town_id, p.id ORDER BY p.url`, ix.scope.Search)
 	if err != nil {

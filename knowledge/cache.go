@@ -121,18 +121,13 @@ const maxWarmChunks = 20000
 // Warm fills the search caches before the first questions, so that the citizens right after a
 // restart are not the ones who wait for them.
 func (ix *Index) Warm(ctx context.Context) error {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
 	if _, err := ix.vocabulary(ctx); err != nil {
 		return fmt.Errorf("warm vocabulary: %w", err)
 	}
 	if _, err := ix.statedNumbers(ctx); err != nil {
 		return fmt.Errorf("warm stated numbers: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
+	rows, err := ix.query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
 		WHERE c.town_id = ANY($2) AND p.active ORDER BY c.id DESC LIMIT $1`, maxCachedChunks, ix.scope.Search)
 	if err != nil {
@@ -158,7 +153,7 @@ func (ix *Index) Warm(ctx context.Context) error {
 	if len(infos) > maxWarmChunks {
 		return nil
 	}
-	rows, err = tx.Query(ctx, `SELECT p.url, c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+	rows, err = ix.query(ctx, `SELECT p.url, c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
 		WHERE c.town_id = ANY($1) AND p.active ORDER BY p.url, c.ord`, ix.scope.Search)
 	if err != nil {
 		return fmt.Errorf("warm page cache: %w", err)

@@ -144,13 +144,8 @@ type pageState struct {
 }
 
 func (ix *Index) state(ctx context.Context, url string) (pageState, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return pageState{}, err
-	}
-	defer tx.Rollback(ctx)
 	var s pageState
-	err = tx.QueryRow(ctx, `SELECT p.id, p.content_hash, p.active,
+	err := ix.queryRow(ctx, `SELECT p.id, p.content_hash, p.active,
 		EXISTS (SELECT 1 FROM chunks c WHERE c.town_id = p.town_id AND c.page_id = p.id AND c.embedding_model IS DISTINCT FROM $2)
 		FROM pages p WHERE p.town_id = $3 AND p.url = $1`, url, ix.embedder.Model(), ix.scope.Town).Scan(&s.id, &s.hash, &s.active, &s.outdated)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -333,13 +328,8 @@ type Stats struct {
 
 // Stats reports the size of the index.
 func (ix *Index) Stats(ctx context.Context) (Stats, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return Stats{}, err
-	}
-	defer tx.Rollback(ctx)
 	var s Stats
-	err = tx.QueryRow(ctx, `SELECT
+	err := ix.queryRow(ctx, `SELECT
 		(SELECT count(*) FROM pages WHERE town_id = $1 AND active), (SELECT count(*) FROM pages WHERE town_id = $1 AND NOT active),
 		(SELECT count(*) FROM chunks WHERE town_id = $1)`, ix.scope.Town).Scan(&s.Pages, &s.RetiredPages, &s.Chunks)
 	s.Embedder = ix.embedder.Model()
@@ -356,4 +346,15 @@ func (ix *Index) read(ctx context.Context) (pgx.Tx, error) {
 // write runs fn in a transaction that sees and writes the town's own rows only.
 func (ix *Index) write(ctx context.Context, fn func(pgx.Tx) error) error {
 	return database.InTown(ctx, ix.pool, []int{ix.scope.Town}, fn)
+}
+
+// query runs one query that sees the rows of the index's scope (its town and linked
+// collections) and nothing else, even where it forgot its town condition.
+func (ix *Index) query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return database.Query(ctx, ix.pool, ix.scope.Search, nil, sql, args...)
+}
+
+// queryRow is query for one row.
+func (ix *Index) queryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return database.QueryRow(ctx, ix.pool, ix.scope.Search, sql, args...)
 }

@@ -46,12 +46,7 @@ func (ix *Index) statedNumbers(ctx context.Context) (map[string]struct{}, error)
 // loadNumbers reads the digit runs of the active pages' chunks; PostgreSQL finds them, so only
 // the runs, not the texts, cross the wire.
 func (ix *Index) loadNumbers(ctx context.Context) (map[string]struct{}, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT DISTINCT m[1] FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id,
+	rows, err := ix.query(ctx, `SELECT DISTINCT m[1] FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id,
 		regexp_matches(c.body, $1, 'g') AS m WHERE c.town_id = ANY($2) AND p.active`, `([0-9]+(?:[`+regexpClass(numberSeparators)+`][0-9]+)*)`, ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("stated numbers: %w", err)

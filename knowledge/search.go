@@ -8,8 +8,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/citybot-project/citybot/database"
 	"github.com/pgvector/pgvector-go"
 )
@@ -385,12 +383,7 @@ func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evide
 	// at 100,000 chunks.
 	// A town that is linked to collections (a Kreis's pages) searches them as one corpus: the
 	// statistics are summed over its scope.
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("lexical search: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `
+	rows, err := ix.query(ctx, `
 WITH meta AS (
     SELECT coalesce(sum(a.value::float8 * c.value::float8) / nullif(sum(c.value::float8), 0), 0) AS avg_len
     FROM index_meta a JOIN index_meta c ON c.town_id = a.town_id AND c.key = 'chunks'
@@ -456,26 +449,21 @@ func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
 	sql := fmt.Sprintf(`SELECT id, 1 - (embedding::vector(%d) <=> $1::vector(%d)) FROM chunks
 		WHERE town_id = ANY($4) AND vector_dims(embedding) = %d AND embedding_model = $2
 		ORDER BY embedding::vector(%d) <=> $1::vector(%d) LIMIT $3`, d, d, d, d, d)
-	var out []ranked
-	err = database.InTown(ctx, ix.pool, ix.scope.Search, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL hnsw.iterative_scan = relaxed_order"); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates, ix.scope.Search)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r ranked
-			if err := rows.Scan(&r.id, &r.score); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
-	})
+	rows, err := database.Query(ctx, ix.pool, ix.scope.Search, map[string]string{"hnsw.iterative_scan": "relaxed_order"},
+		sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates, ix.scope.Search)
 	if err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
+	}
+	defer rows.Close()
+	var out []ranked
+	for rows.Next() {
+		var r ranked
+		if err := rows.Scan(&r.id, &r.score); err != nil {
+			return nil, fmt.Errorf("vector search: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("vector search: %w", err)
 	}
 	return out, nil
@@ -792,16 +780,11 @@ func phrase(terms []string, of func(string) float64) float64 {
 // chunkInfo returns what search shows of the chunks ids of active pages, from the cache where
 // it can.
 func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInfo, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
 	found, missing := ix.chunkInfos.meta.get(ids)
 	if len(missing) == 0 {
 		return found, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
+	rows, err := ix.query(ctx, `SELECT c.id, p.town_id, c.ord, c.heading_path, p.url, p.title, p.doc_title, p.lang, p.alternates
 		FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
 		WHERE c.town_id = ANY($2) AND c.id = ANY($1) AND p.active`, missing, ix.scope.Search)
 	if err != nil {
@@ -830,11 +813,6 @@ func (ix *Index) chunkInfo(ctx context.Context, ids []int64) (map[int64]chunkInf
 // loadTexts fills in the chunk texts of hits, their chunks and their translations: only the
 // returned hits' texts are read, and each once.
 func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
 	var ids []int64
 	var visit func(hs []Hit)
 	visit = func(hs []Hit) {
@@ -849,7 +827,7 @@ func (ix *Index) loadTexts(ctx context.Context, hits []Hit) error {
 	visit(hits)
 	body, missing := ix.chunkInfos.bodies.get(ids)
 	if len(missing) > 0 {
-		rows, err := tx.Query(ctx, "SELECT id, body FROM chunks WHERE town_id = ANY($2) AND id = ANY($1)", missing, ix.scope.Search)
+		rows, err := ix.query(ctx, "SELECT id, body FROM chunks WHERE town_id = ANY($2) AND id = ANY($1)", missing, ix.scope.Search)
 		if err != nil {
 			return fmt.Errorf("load hit texts: %w", err)
 		}
@@ -933,15 +911,10 @@ func mergeTranslations(hits []Hit) []Hit {
 // PageChunks returns every chunk of an active page, in page order: what an answer needs beyond
 // the matching chunks, such as the office's contact section.
 func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
 	if cs, ok := ix.pageChunks.get(url); ok {
 		return cs, nil
 	}
-	rows, err := tx.Query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
+	rows, err := ix.query(ctx, `SELECT c.id, c.heading_path, c.body FROM chunks c JOIN pages p ON p.town_id = c.town_id AND p.id = c.page_id
 		WHERE p.town_id = ANY($2) AND p.url = $1 AND p.active ORDER BY p.town_id = $3 DESC, c.ord`, url, ix.scope.Search, ix.scope.Town)
 	if err != nil {
 		return nil, fmt.Errorf("chunks of %s: %w", url, err)

@@ -126,12 +126,7 @@ func (h *corpusView[T]) get(ctx context.Context, ix *Index, load func(context.Co
 		return h.v, nil
 	}
 	var stamp string
-	tx, err := ix.read(ctx)
-	if err == nil {
-		err = tx.QueryRow(ctx, pagesStamp, ix.scope.Search).Scan(&stamp)
-		tx.Rollback(ctx)
-	}
-	if err != nil {
+	if err := ix.queryRow(ctx, pagesStamp, ix.scope.Search).Scan(&stamp); err != nil {
 		var zero T
 		return zero, fmt.Errorf("look at the pages: %w", err)
 	}
@@ -166,12 +161,7 @@ func (ix *Index) forgetVocabulary() {
 }
 
 func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
-	tx, err := ix.read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, "SELECT title, doc_title, lang FROM pages WHERE town_id = ANY($1) AND active", ix.scope.Search)
+	rows, err := ix.query(ctx, "SELECT title, doc_title, lang FROM pages WHERE town_id = ANY($1) AND active", ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
@@ -194,7 +184,7 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
-	rows, err = tx.Query(ctx, "SELECT lexeme, sum(df)::int FROM lexeme_stats WHERE town_id = ANY($1) GROUP BY lexeme", ix.scope.Search)
+	rows, err = ix.query(ctx, "SELECT lexeme, sum(df)::int FROM lexeme_stats WHERE town_id = ANY($1) GROUP BY lexeme", ix.scope.Search)
 	if err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
@@ -212,7 +202,7 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	v.compounds, v.df, v.skeletons = newCompounds(df), df, newSkeletons(v.titleDF)
-	if err := tx.QueryRow(ctx, `SELECT coalesce(sum(value::int), 0) FROM index_meta WHERE town_id = ANY($1) AND key = 'chunks'`,
+	if err := ix.queryRow(ctx, `SELECT coalesce(sum(value::int), 0) FROM index_meta WHERE town_id = ANY($1) AND key = 'chunks'`,
 		ix.scope.Search).Scan(&v.chunks); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
