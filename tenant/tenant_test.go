@@ -159,3 +159,56 @@ func TestStoreKeepsTowns(t *testing.T) {
 		t.Errorf("second remove: %v", err)
 	}
 }
+
+// TestRegistryBuildsPerTownAndRebuildsOnChange: a town is built once, again after its settings
+// change, never for an unknown slug, and forgotten when removed.
+func TestRegistryBuildsPerTownAndRebuildsOnChange(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(dbtest.Pool(t))
+	for _, slug := range []string{"lindenbrueck", "eichenfeld"} {
+		if _, err := s.Add(ctx, slug, strings.ToUpper(slug[:1])+slug[1:], Settings{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	builds := map[string]int{}
+	r := NewRegistry(s, 0, func(ctx context.Context, town Town) (string, error) {
+		builds[town.Slug]++
+		return town.Name + "|" + town.Settings.ContactPhone, nil
+	})
+	for range 3 {
+		if _, v, err := r.Get(ctx, "lindenbrueck"); err != nil || v != "Lindenbrueck|" {
+			t.Fatalf("get: %q %v", v, err)
+		}
+	}
+	if _, v, err := r.Get(ctx, "eichenfeld"); err != nil || v != "Eichenfeld|" {
+		t.Fatalf("get: %q %v", v, err)
+	}
+	if builds["lindenbrueck"] != 1 || builds["eichenfeld"] != 1 {
+		t.Errorf("builds %v, want one each", builds)
+	}
+	town, err := s.Get(ctx, "lindenbrueck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	town.Settings.ContactPhone = "0123 45"
+	if err := s.Update(ctx, town); err != nil {
+		t.Fatal(err)
+	}
+	if _, v, err := r.Get(ctx, "lindenbrueck"); err != nil || v != "Lindenbrueck|0123 45" || builds["lindenbrueck"] != 2 {
+		t.Errorf("after a change: %q %v, %d builds", v, err, builds["lindenbrueck"])
+	}
+	for _, slug := range []string{"nowhere", "../eichenfeld", ""} {
+		if _, v, err := r.Get(ctx, slug); !errors.Is(err, ErrNotFound) || v != "" {
+			t.Errorf("%q: %q %v, want not found", slug, v, err)
+		}
+	}
+	if err := s.Remove(ctx, "eichenfeld"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Get(ctx, "eichenfeld"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removed town: %v", err)
+	}
+	if got := r.Built(); len(got) != 1 || got["lindenbrueck"] == "" {
+		t.Errorf("built %v", got)
+	}
+}

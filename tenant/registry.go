@@ -1,0 +1,101 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Registry builds what serving a town needs (its engine, catalog, widget bundle: a T) once per
+// town, on first use, and again when the town's settings or links change; a town removed is
+// forgotten. Many towns cost only what their citizens use.
+type Registry[T any] struct {
+	store *Store
+	build func(ctx context.Context, t Town) (T, error)
+	now   func() time.Time
+	// check is how often a town's row is looked at for changes, so that `towns set` in another
+	// process reaches a running server within that time.
+	check time.Duration
+
+	mu    sync.Mutex
+	sites map[string]*site[T]
+}
+
+type site[T any] struct {
+	mu      sync.Mutex // one build at a time per town; other towns are not held up
+	town    Town
+	v       T
+	built   bool
+	checked time.Time
+}
+
+// NewRegistry returns a registry that builds a town's T with build.
+func NewRegistry[T any](store *Store, check time.Duration, build func(ctx context.Context, t Town) (T, error)) *Registry[T] {
+	return &Registry[T]{store: store, build: build, now: time.Now, check: check, sites: map[string]*site[T]{}}
+}
+
+// Get returns the town of slug and its T. An unknown town is ErrNotFound, never another town's.
+func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
+	var zero T
+	if err := CheckSlug(slug); err != nil {
+		return Town{}, zero, fmt.Errorf("town %q: %w", slug, ErrNotFound)
+	}
+	r.mu.Lock()
+	s := r.sites[slug]
+	if s == nil {
+		s = &site[T]{}
+		r.sites[slug] = s
+	}
+	r.mu.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.built && r.now().Sub(s.checked) < r.check {
+		return s.town, s.v, nil
+	}
+	t, err := r.store.Get(ctx, slug)
+	if errors.Is(err, ErrNotFound) {
+		r.mu.Lock()
+		delete(r.sites, slug)
+		r.mu.Unlock()
+		return Town{}, zero, err
+	}
+	if err != nil {
+		if s.built {
+			// The database is away: keep serving what was built.
+			return s.town, s.v, nil
+		}
+		return Town{}, zero, err
+	}
+	s.checked = r.now()
+	if s.built && t.Updated.Equal(s.town.Updated) {
+		return s.town, s.v, nil
+	}
+	v, err := r.build(ctx, t)
+	if err != nil {
+		return Town{}, zero, fmt.Errorf("set up town %s: %w", slug, err)
+	}
+	s.town, s.v, s.built = t, v, true
+	return t, v, nil
+}
+
+// Built returns the towns built so far and their T, for work over all of them (retention).
+func (r *Registry[T]) Built() map[string]T {
+	r.mu.Lock()
+	list := make(map[string]*site[T], len(r.sites))
+	for k, s := range r.sites {
+		list[k] = s
+	}
+	r.mu.Unlock()
+	out := map[string]T{}
+	for k, s := range list {
+		s.mu.Lock()
+		if s.built {
+			out[k] = s.v
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
