@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 )
@@ -64,7 +65,7 @@ func personalValue(p string) (kind, value string) {
 // leaked tells whether value survives in text: as written, or, for a value with five digits or
 // more, its digits among text's digits.
 func leaked(text, value string) bool {
-	if strings.Contains(text, value) || strings.Contains(knowledge.WesternDigits(text), knowledge.WesternDigits(value)) {
+	if strings.Contains(text, value) || strings.Contains(analysis.WesternDigits(text), analysis.WesternDigits(value)) {
 		return true
 	}
 	d := knowledge.StatedDigits(value)
@@ -131,7 +132,7 @@ func TestOrdinaryNumbersSurvive(t *testing.T) {
 	for _, c := range cases {
 		langs[c.Lang] = true
 		out := r.Redact(c.Text)
-		for _, n := range reNumberToken.FindAllString(knowledge.WesternDigits(c.Text), -1) {
+		for _, n := range reNumberToken.FindAllString(analysis.WesternDigits(c.Text), -1) {
 			if !strings.Contains(out, n) {
 				lost++
 				t.Logf("%s: %q lost %s: %q", c.Lang, c.Text, n, out)
@@ -341,7 +342,7 @@ func TestNoPersonalDataStoredOrLogged(t *testing.T) {
 			// A short number (a PIN "9021") can stand in any table's timestamps and ids by chance:
 			// those are searched for in what came from citizens only, below.
 			if short := len(knowledge.StatedDigits(v)) == len(v) && len(v) < 6; !short &&
-				(strings.Contains(stored, v) || strings.Contains(stored, knowledge.WesternDigits(v))) {
+				(strings.Contains(stored, v) || strings.Contains(stored, analysis.WesternDigits(v))) {
 				t.Errorf("%s %s %q stored (%s)", c.Lang, kind, v, c.Where)
 			}
 			for _, row := range citizen {

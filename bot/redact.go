@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -120,7 +121,7 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 func (r *Redactor) redactOnce(ctx context.Context, text string) string {
 	// The patterns below know 0-9 only; a phone number typed on an Arabic or Persian keyboard
 	// must not slip through.
-	text = knowledge.WesternDigits(text)
+	text = analysis.WesternDigits(text)
 	if strings.IndexByte(text, '@') >= 0 {
 		text = reEmail.ReplaceAllString(text, redEmail)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Numbers the city's pages state (an office's phone number, a file reference on a form): the
@@ -89,7 +91,7 @@ func addRun(set map[string]struct{}, run string) {
 // anything between them.
 func StatedDigits(s string) string {
 	var b strings.Builder
-	for _, r := range WesternDigits(s) {
+	for _, r := range analysis.WesternDigits(s) {
 		if r >= '0' && r <= '9' {
 			b.WriteRune(r)
 		}

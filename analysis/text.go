@@ -1,4 +1,7 @@
-package knowledge
+// Package analysis turns text into what citybot compares: folded words (case, diacritics and
+// script variants left out), stems and lexemes. Pages when they are indexed and questions when
+// they are asked go through the same functions, so that they meet.
+package analysis
 
 import (
 	"strings"
@@ -47,14 +50,14 @@ func Words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
-// stem reduces a folded word with the Snowball stemmer of lang (German by default, since the
-// city's pages are German; English for English pages and questions).
-func stem(word, lang string) string {
-	if len(word) < 4 || !isLatin(word) {
+// Stem reduces a folded word with the Snowball stemmer of lang: English for English ("en",
+// "en-GB"), German for every other language, since the city's pages are German.
+func Stem(word, lang string) string {
+	if len(word) < 4 || !IsLatin(word) {
 		return word
 	}
 	env := snowball.NewEnv(word)
-	if lang == "en" {
+	if strings.HasPrefix(lang, "en") {
 		english.Stem(env)
 	} else {
 		german.Stem(env)
@@ -62,7 +65,9 @@ func stem(word, lang string) string {
 	return env.Current()
 }
 
-func isLatin(w string) bool {
+// IsLatin tells a word of Latin script (or of none: digits), which the stemmers and the
+// transliterations of other scripts know apart.
+func IsLatin(w string) bool {
 	for _, r := range w {
 		if r > unicode.MaxLatin1 && !unicode.Is(unicode.Latin, r) {
 			return false
@@ -71,7 +76,8 @@ func isLatin(w string) bool {
 	return true
 }
 
-func isNumber(w string) bool {
+// IsNumber tells a word of digits only: a fee or a year says nothing about a page's topic.
+func IsNumber(w string) bool {
 	for _, r := range w {
 		if !unicode.IsDigit(r) {
 			return false
@@ -80,19 +86,23 @@ func isNumber(w string) bool {
 	return true
 }
 
-// lexemes turns text into the terms of the lexical index: folded, stemmed, stopwords dropped.
-func lexemes(text, lang string) []string {
+// Lexemes turns text into the terms of the lexical index: folded, with the words its hyphens
+// stand for, stopwords dropped, stemmed for lang (see Stem).
+func Lexemes(text, lang string) []string {
 	f := Fold(text)
-	ws := append(Words(f), compoundForms(f)...)
+	ws := append(Words(f), CompoundForms(f)...)
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		if stopwords[w] {
 			continue
 		}
-		out = append(out, stem(w, lang))
+		out = append(out, Stem(w, lang))
 	}
 	return out
 }
+
+// Stopword tells a function word of German or English (folded), which carries no topic.
+func Stopword(w string) bool { return stopwords[w] }
 
 // stopwords are function words of German and English (folded) that carry no topic. BM25's IDF
 // would weigh them down anyway; dropping them keeps the candidate set and the index small.
