@@ -45,6 +45,18 @@ var westernDigits = strings.NewReplacer(
 	"۰", "0", "۱", "1", "۲", "2", "۳", "3", "۴", "4", "۵", "5", "۶", "6", "۷", "7", "۸", "8", "۹", "9",
 )
 
+// Digits returns s's digits (0-9 and the Arabic-Indic and Persian ones, as 0-9) without anything
+// between them: a number as it is compared, whatever its writer put between its groups.
+func Digits(s string) string {
+	var b strings.Builder
+	for _, r := range WesternDigits(s) {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Words splits folded text into letter/digit runs.
 func Words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
 )
 
 // BenchmarkReply is the engine's work for one question (no storage): retrieval, language
 // detection, composing.
 func BenchmarkReply(b *testing.B) {
-	_, ix := testIndex(&testing.T{})
+	_, ix := testsite.Index(b)
 	cat, _ := i18n.Load(nil)
 	eng := NewEngine(ix, ix, cat, City{Name: "Musterstadt"}, EngineConfig{MinConfidence: 0.3}, quiet)
 	qs := []string{"Was kostet ein Reisepass?", "How do I register my address?", "Sperrmüll abholen lassen, was kostet das?",
@@ -28,7 +29,7 @@ func BenchmarkReply(b *testing.B) {
 
 // BenchmarkStoreExchange is the storage of one question and its answer.
 func BenchmarkStoreExchange(b *testing.B) {
-	pool, _ := testIndex(&testing.T{})
+	pool, _ := testsite.Index(b)
 	st := NewStore(pool, time.Now)
 	ctx := context.Background()
 	conv, _, err := st.Create(ctx, "de")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // Retriever finds the city's pages for a question; knowledge.Index implements it.
@@ -113,8 +114,7 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	case intentOutOfScope:
 		return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "handoff.out_of_scope", data), nil, nil), nil
 	}
-	// Redaction placeholders ([email]) say nothing about the topic.
-	query := rePlaceholder.ReplaceAllString(text, " ")
+	query := privacy.WithoutPlaceholders(text)
 	if v.intent == intentOtherBody {
 		query += " " + v.body.name // the page that names who does it
 	}
@@ -239,15 +239,6 @@ func confidence(hits []knowledge.Hit) float64 {
 const liftFull = 0.3
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
-
-// rePlaceholder finds what the Redactor put in place of personal data: every placeholder.
-var rePlaceholder = regexp.MustCompile(func() string {
-	quoted := make([]string, len(placeholders))
-	for i, p := range placeholders {
-		quoted[i] = regexp.QuoteMeta(p)
-	}
-	return strings.Join(quoted, "|")
-}())
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
 // Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
 )
 
 func TestUnsupportedFacts(t *testing.T) {
@@ -72,7 +73,7 @@ func llmHarness(t *testing.T, d *chatDouble) *harness {
 	h := newHarness(t, ServerConfig{})
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
-	_, ix := testIndex(t)
+	_, ix := testsite.Index(t)
 	cat, _ := i18n.Load(nil)
 	h.srv.engine = NewEngine(ix, ix, cat, h.srv.city, EngineConfig{MinConfidence: 0.3,
 		LLM: &LLM{BaseURL: srv.URL + "/v1", Model: "local-model", Client: srv.Client(), Timeout: 5 * time.Second}}, quiet)

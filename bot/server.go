@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // ServerConfig is what the chat server needs to know beyond its parts.
@@ -38,7 +39,7 @@ type ServerConfig struct {
 	Metrics        *Metrics // nil: nothing is measured
 	// KnownNumbers tells the numbers the city's pages state, which redaction keeps (nil: none;
 	// knowledge.Index implements it).
-	KnownNumbers KnownNumbers
+	KnownNumbers privacy.KnownNumbers
 }
 
 // Agents tells whether people of the service desk are available for a live chat. The service
@@ -59,7 +60,7 @@ type Server struct {
 	engine   *Engine
 	store    *Store
 	catalog  *i18n.Catalog
-	redactor *Redactor
+	redactor *privacy.Redactor
 	city     City
 	cfg      ServerConfig
 	log      *slog.Logger
@@ -81,7 +82,7 @@ type addrLimit struct {
 
 // NewServer returns a chat server.
 func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
-	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
+	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: privacy.NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
 	if s.cfg.WriteWait <= 0 {
 		s.cfg.WriteWait = writeWait

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,49 +19,12 @@ import (
 
 	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/i18n"
-	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/internal/testsite"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// sampleIndex is the sample site, ingested once for all tests of this package.
-var (
-	sampleOnce sync.Once
-	samplePool *pgxpool.Pool
-	sampleIx   *knowledge.Index
-	sampleErr  error
-)
-
-func testIndex(t *testing.T) (*pgxpool.Pool, *knowledge.Index) {
-	t.Helper()
-	sampleOnce.Do(func() {
-		ctx := context.Background()
-		// A database that lives as long as the test binary: the first test's cleanup must not drop it.
-		db := dbtest.MustOpenDB(&keepAlive{TB: t})
-		samplePool = db.Pool
-		g, err := knowledge.LoadGlossary(nil)
-		if err != nil {
-			sampleErr = err
-			return
-		}
-		sampleIx, sampleErr = knowledge.NewIndex(ctx, samplePool, knowledge.NewHashEmbedder(0), g, nil, quiet)
-		if sampleErr == nil {
-			src := knowledge.DirSource{Dir: filepath.Join("..", "sample", "musterstadt"), BaseURL: "https://www.musterstadt.example"}
-			_, sampleErr = sampleIx.Ingest(ctx, src, 4, nil)
-		}
-	})
-	if sampleErr != nil {
-		t.Fatal(sampleErr)
-	}
-	return samplePool, sampleIx
-}
-
-// keepAlive passes a test's helpers through but ignores its cleanups.
-type keepAlive struct{ testing.TB }
-
-func (k *keepAlive) Cleanup(func()) {}
 
 type harness struct {
 	srv   *Server
@@ -81,7 +43,7 @@ func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 func newHarness(t *testing.T, cfg ServerConfig) *harness {
 	t.Helper()
-	pool, ix := testIndex(t)
+	pool, ix := testsite.Index(t)
 	cat, err := i18n.Load(nil)
 	if err != nil {
 		t.Fatal(err)
