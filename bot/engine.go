@@ -1,5 +1,5 @@
-// Package bot is citybot's conversation engine and its WebSocket protocol: it answers citizens
-// only from the city's pages, says when it does not know, and hands off to people.
+// Package bot is citybot's answering engine: it answers citizens only from the city's pages,
+// says when it does not know, and hands off to people.
 package bot
 
 import (
@@ -64,18 +64,6 @@ type Engine struct {
 func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineConfig, log *slog.Logger) *Engine {
 	return &Engine{retriever: r, detector: d, catalog: c, city: city, cfg: cfg, log: log,
 		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...)), aspects: newAspects()}
-}
-
-// Reply is the engine's answer or handoff, before it becomes a protocol message.
-type Reply struct {
-	Kind       string // "answer" or "handoff"
-	Reason     string // for handoffs
-	Text       string
-	Lang       string
-	Sources    []Source
-	Confidence float64
-	Composer   string
-	Contact    *Contact
 }
 
 // Reply answers text (already redacted) in a conversation whose language is convLang; lang, if
@@ -212,6 +200,20 @@ var reResponsible = regexp.MustCompile(`(?i)zuständig|wenden sie sich|nicht (di
 	`beantwortet|bearbeitet|\bzahlt\b|zieht [^.]{0,60}\bein\b|stellt [^.]{0,60}\baus\b|erhalten sie (bei|von|vom|über)|` +
 	`beantragen sie [^.]{0,60}\b(bei|beim|über)\b|responsible|contact the`)
 
+// PersonRequested is the handoff to a citizen who asks for a person without a question (the
+// widget's button): the service desk's live agents, or, when none is online, a word that a
+// callback or an e-mail answer is what there is.
+func (e *Engine) PersonRequested(lang string, agentsOnline bool) Reply {
+	data := map[string]any{"City": e.city.Name}
+	text := e.catalog.T(lang, "handoff.user_request", data)
+	if !agentsOnline {
+		text += " " + e.catalog.T(lang, "handoff.agents_offline", data)
+	}
+	return e.handoff(lang, ReasonUserRequest, text, nil, nil)
+}
+
+// handoff is a reply that hands off to people, with the city's general contact when the pages
+// name no office.
 func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *Contact) Reply {
 	if contact == nil && e.city.Contact.Phone != "" {
 		c := e.city.Contact

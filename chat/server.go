@@ -1,4 +1,7 @@
-package bot
+// Package chat serves citizens over WebSockets: the protocol of docs/protocol.md, one connection
+// per citizen with its limits (per connection and per client address), and the metrics the
+// operations team watches.
+package chat
 
 import (
 	"context"
@@ -14,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/privacy"
 )
@@ -57,11 +61,11 @@ func (NoAgents) Online(string) bool { return false }
 // Server serves the chat protocol over WebSockets.
 type Server struct {
 	agents   Agents
-	engine   *Engine
-	store    *Store
+	engine   *bot.Engine
+	store    *bot.Store
 	catalog  *i18n.Catalog
 	redactor *privacy.Redactor
-	city     City
+	city     bot.City
 	cfg      ServerConfig
 	log      *slog.Logger
 	now      func() time.Time
@@ -81,7 +85,7 @@ type addrLimit struct {
 }
 
 // NewServer returns a chat server.
-func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
+func NewServer(e *bot.Engine, st *bot.Store, cat *i18n.Catalog, city bot.City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
 	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: privacy.NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
 	if s.cfg.WriteWait <= 0 {

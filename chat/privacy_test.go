@@ -1,4 +1,4 @@
-package bot
+package chat
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/analysis"
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/internal/testsite"
 )
@@ -44,9 +45,9 @@ func TestNoPersonalDataStoredOrLogged(t *testing.T) {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	city := City{Name: "Musterstadt", PrivacyURL: "https://www.musterstadt.example/datenschutz", Contact: Contact{Office: "Musterstadt", Phone: "115"}}
-	eng := NewEngine(ix, ix, cat, city, EngineConfig{MinConfidence: 0.3}, log)
-	srv := NewServer(eng, NewStore(pool, testNow), cat, city, ServerConfig{Retention: 90 * 24 * time.Hour, ConnRate: 100, ConnBurst: 100,
+	city := bot.City{Name: "Musterstadt", PrivacyURL: "https://www.musterstadt.example/datenschutz", Contact: bot.Contact{Office: "Musterstadt", Phone: "115"}}
+	eng := bot.NewEngine(ix, ix, cat, city, bot.EngineConfig{MinConfidence: 0.3}, log)
+	srv := NewServer(eng, bot.NewStore(pool, testNow), cat, city, ServerConfig{Retention: 90 * 24 * time.Hour, ConnRate: 100, ConnBurst: 100,
 		KnownNumbers: ix}, log, testNow)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", srv.ServeWS)

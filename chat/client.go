@@ -1,4 +1,4 @@
-package bot
+package chat
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/i18n"
 )
 
@@ -37,7 +38,7 @@ type client struct {
 	// pinging is set while a ping is on its way (see Server.pingAll).
 	pinging atomic.Bool
 
-	conv Conversation
+	conv bot.Conversation
 	lang string
 }
 
@@ -108,7 +109,7 @@ func (c *client) open(ctx context.Context, lang, resume string) error {
 			}
 			c.queue(History{Type: "history", Messages: hist})
 			return nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, bot.ErrNotFound):
 			c.lang = c.pickLang(lang)
 			c.sendError(CodeInvalidToken, "")
 		default:
@@ -200,11 +201,11 @@ func (c *client) nextID() string {
 
 // deliver stores the exchange, then sends the reply. asked is the citizen's message, if any;
 // start is when the request for the reply came in.
-func (c *client) deliver(ctx context.Context, start time.Time, id string, asked *ClientMessage, replyTo, question string, r Reply) error {
+func (c *client) deliver(ctx context.Context, start time.Time, id string, asked *ClientMessage, replyTo, question string, r bot.Reply) error {
 	if r.Sources == nil {
-		r.Sources = []Source{}
+		r.Sources = []bot.Source{}
 	}
-	stored := StoredAnswer{ID: id, Question: question, Kind: r.Kind, Reason: r.Reason, Text: r.Text, Lang: r.Lang,
+	stored := bot.StoredAnswer{ID: id, Question: question, Kind: r.Kind, Reason: r.Reason, Text: r.Text, Lang: r.Lang,
 		Composer: r.Composer, Sources: r.Sources, Confidence: r.Confidence}
 	var out any
 	if r.Kind == "answer" {
@@ -233,7 +234,7 @@ func (c *client) deliver(ctx context.Context, start time.Time, id string, asked 
 
 // options are the ways to a person a handoff offers: a live agent when one is online, a
 // callback, an e-mail answer, and the responsible office's own contact when known.
-func (c *client) options(r Reply) []Option {
+func (c *client) options(r bot.Reply) []Option {
 	t := func(id string) string { return c.srv.catalog.T(r.Lang, id, nil) }
 	var opts []Option
 	if c.srv.agents.Online(r.Lang) {
@@ -248,7 +249,7 @@ func (c *client) options(r Reply) []Option {
 
 func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 	err := c.srv.store.Rate(ctx, c.conv.ID, msg.AnswerID, msg.Value, c.srv.redactor.Redact(msg.Comment))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, bot.ErrNotFound) {
 		c.sendError(CodeUnknownAnswer, msg.AnswerID)
 		return nil
 	}
@@ -262,12 +263,7 @@ func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 
 func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
 	start := time.Now()
-	data := map[string]any{"City": c.srv.city.Name}
-	text := c.srv.catalog.T(c.lang, "handoff.user_request", data)
-	if !c.srv.agents.Online(c.lang) {
-		text += " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
-	}
-	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
+	r := c.srv.engine.PersonRequested(c.lang, c.srv.agents.Online(c.lang))
 	return c.deliver(ctx, start, c.nextID(), nil, "", "", r)
 }
 
@@ -276,7 +272,7 @@ func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 		c.sendError(CodeConsentRequired, "")
 		return nil
 	}
-	number, err := c.srv.store.CreateTicket(ctx, c.conv.ID, Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
+	number, err := c.srv.store.CreateTicket(ctx, c.conv.ID, bot.Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
 		Email: msg.Email, Note: c.srv.redactor.Redact(msg.Text), Lang: c.lang})
 	if err != nil {
 		return err
