@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/internal/testsite"
@@ -24,24 +23,5 @@ func BenchmarkReply(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
-	}
-}
-
-// BenchmarkStoreExchange is the storage of one question and its answer.
-func BenchmarkStoreExchange(b *testing.B) {
-	pool, _ := testsite.Index(b)
-	st := NewStore(pool, time.Now)
-	ctx := context.Background()
-	conv, _, err := st.Create(ctx, "de")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		id := "a" + time.Now().Format("150405.000000000")
-		if err := st.SaveExchange(ctx, conv.ID, "de", map[string]string{"type": "ask", "text": "Was kostet ein Reisepass?"},
-			StoredAnswer{ID: id, Question: "q", Kind: "answer", Text: "t", Lang: "de", Composer: "extractive"},
-			map[string]string{"type": "answer", "text": "..."}); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/internal/testsite"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // chatDouble serves the OpenAI chat-completions API as documented, streaming server-sent events:
@@ -66,8 +68,9 @@ func llmHarness(t *testing.T, d *chatDouble) *harness {
 	t.Cleanup(srv.Close)
 	_, ix := testsite.Index(t)
 	cat, _ := i18n.Load(nil)
-	h.srv.engine = bot.NewEngine(ix, ix, cat, h.srv.city, bot.EngineConfig{MinConfidence: 0.3,
+	eng := bot.NewEngine(ix, ix, cat, h.srv.city, bot.EngineConfig{MinConfidence: 0.3,
 		LLM: &bot.LLM{BaseURL: srv.URL + "/v1", Model: "local-model", Client: srv.Client(), Timeout: 5 * time.Second}}, quiet)
+	h.srv.turns = conversation.NewService(h.srv.store, eng, privacy.NewRedactor(h.clock.now))
 	return h
 }
 

@@ -14,8 +14,10 @@ import (
 
 	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/internal/testsite"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // lockedBuffer is a log destination the server's goroutines write while the test reads.
@@ -47,8 +49,9 @@ func TestNoPersonalDataStoredOrLogged(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	city := bot.City{Name: "Musterstadt", PrivacyURL: "https://www.musterstadt.example/datenschutz", Contact: bot.Contact{Office: "Musterstadt", Phone: "115"}}
 	eng := bot.NewEngine(ix, ix, cat, city, bot.EngineConfig{MinConfidence: 0.3}, log)
-	srv := NewServer(eng, bot.NewStore(pool, testNow), cat, city, ServerConfig{Retention: 90 * 24 * time.Hour, ConnRate: 100, ConnBurst: 100,
-		KnownNumbers: ix}, log, testNow)
+	st := conversation.NewStore(pool, testNow)
+	turns := conversation.NewService(st, eng, privacy.NewRedactor(testNow).WithKnownNumbers(ix))
+	srv := NewServer(turns, st, cat, city, ServerConfig{Retention: 90 * 24 * time.Hour, ConnRate: 100, ConnBurst: 100}, log, testNow)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", srv.ServeWS)
 	hs := httptest.NewServer(mux)

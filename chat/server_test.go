@@ -18,9 +18,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/internal/testsite"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -59,7 +61,9 @@ func newHarness(t *testing.T, cfg ServerConfig) *harness {
 	if cfg.ConnRate == 0 {
 		cfg.ConnRate, cfg.ConnBurst = 100, 100
 	}
-	srv := NewServer(eng, bot.NewStore(pool, clock.now), cat, city, cfg, quiet, clock.now)
+	st := conversation.NewStore(pool, clock.now)
+	turns := conversation.NewService(st, eng, privacy.NewRedactor(clock.now))
+	srv := NewServer(turns, st, cat, city, cfg, quiet, clock.now)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", srv.ServeWS)
 	hs := httptest.NewServer(mux)

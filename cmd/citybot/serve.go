@@ -15,9 +15,11 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/chat"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 	"github.com/citybot-project/citybot/widget"
 )
 
@@ -92,9 +94,12 @@ func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *chat.M
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
 	cfg := chat.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics,
-		KnownNumbers: ix}
-	return chat.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics}
+	// Redaction keeps the numbers the city's pages state: they are what questions are about.
+	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
+	st := conversation.NewStore(db.Pool, time.Now)
+	turns := conversation.NewService(st, engine, redactor)
+	return chat.NewServer(turns, st, catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
 // routes is citybot's whole HTTP surface.
