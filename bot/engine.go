@@ -276,7 +276,7 @@ func (e *Engine) generate(ctx context.Context, question, lang string, extractive
 		passages = append(passages, p.source.Title+"\n"+p.text)
 		sources = append(sources, p.source)
 	}
-	answer, err := e.cfg.LLM.Stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
+	answer, err := e.cfg.LLM.stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
 	if err != nil {
 		e.log.Warn("generative composer failed, answering extractively", "err", err)
 		return extractive
