@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -41,7 +42,7 @@ func units(chunks []knowledge.ChunkHit, lang string) []unit {
 				u := unit{heading: heading, text: piece, order: len(out), terms: map[string]bool{}, facts: factsIn(piece),
 					ranges: rangesIn(piece)}
 				// The heading says what a row or item is about ("Gebühren": 37,00 Euro).
-				for _, t := range knowledge.Lexemes(heading+" "+piece, lang) {
+				for _, t := range analysis.Lexemes(heading+" "+piece, lang) {
 					u.terms[t] = true
 				}
 				if rowLike(piece) {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Meili keeps a Meilisearch index of the chunks in step with the database, and serves the
@@ -144,8 +146,7 @@ func meiliDocs(ctx context.Context, pool *pgxpool.Pool, pageIDs []int64) ([]meil
 		if err := rows.Scan(&d.ID, &d.PageID, &d.URL, &d.Title, &d.Lang, &d.Headings, &d.Body); err != nil {
 			return nil, err
 		}
-		lang := stemLang(d.Lang)
-		d.Lex = strings.Join(lexemes(strings.Join(d.Headings, " ")+" "+d.Body, lang), " ")
+		d.Lex = strings.Join(analysis.Lexemes(strings.Join(d.Headings, " ")+" "+d.Body, d.Lang), " ")
 		docs = append(docs, d)
 	}
 	return docs, rows.Err()
@@ -186,9 +187,9 @@ func (m *Meili) search(ctx context.Context, a *Analysis, k int) ([]ranked, error
 func (g *Glossary) meiliSynonyms() map[string][]string {
 	syn := map[string][]string{}
 	for _, c := range g.concepts {
-		target := strings.Join(lexemes(c.german[0], "de"), " ")
+		target := strings.Join(analysis.Lexemes(c.german[0], "de"), " ")
 		for _, alt := range c.alt {
-			ls := lexemes(alt, "de")
+			ls := analysis.Lexemes(alt, "de")
 			if len(ls) != 1 || ls[0] == target || target == "" {
 				continue
 			}

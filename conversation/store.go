@@ -1,4 +1,7 @@
-package bot
+// Package conversation keeps citizens' conversations (their messages, answers, ratings and
+// tickets) for as long as the retention period allows, and runs a citizen's turn: what they type
+// is redacted, answered and stored before the reply goes anywhere.
+package conversation
 
 import (
 	"context"
@@ -13,9 +16,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/citybot-project/citybot/bot"
 )
 
-// Store keeps conversations, answers, ratings and tickets in PostgreSQL.
+// Store keeps conversations, answers, ratings and tickets in PostgreSQL. What a citizen typed
+// reaches it only through a Service, which redacts it first: the methods that store it are
+// unexported.
 type Store struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
@@ -27,11 +34,17 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store { return &Store{p
 // ErrNotFound is returned for an unknown (or expired) conversation or answer.
 var ErrNotFound = errors.New("not found")
 
-// Conversation is an open conversation.
+// Conversation is an open conversation, as the connection that holds it sees it.
 type Conversation struct {
 	ID      string
-	Lang    string
-	Answers int // answers so far: the next answer's id is a<Answers+1>
+	Lang    string // the language it is held in: the last reply's, or the citizen's choice
+	Answers int    // answers so far: the next answer's id is a<Answers+1>
+}
+
+// nextAnswerID counts the conversation's next answer or handoff and returns its id.
+func (c *Conversation) nextAnswerID() string {
+	c.Answers++
+	return fmt.Sprintf("a%d", c.Answers)
 }
 
 func randomToken() (string, error) {
@@ -112,19 +125,19 @@ func (s *Store) History(ctx context.Context, convID string) ([]json.RawMessage, 
 	return out, rows.Err()
 }
 
-// StoredAnswer is an answer or handoff as kept for ratings and review.
-type StoredAnswer struct {
+// storedAnswer is an answer or handoff as kept for ratings and review.
+type storedAnswer struct {
 	ID, Question, Kind, Reason, Text, Lang, Composer string
-	Sources                                          []Source
+	Sources                                          []bot.Source
 	Confidence                                       float64
 }
 
-// SaveExchange stores, in one transaction, the citizen's message (nil when the reply was not
+// saveExchange stores, in one transaction, the citizen's message (nil when the reply was not
 // asked for, e.g. the "talk to a person" button), the answer or handoff for ratings, the reply as
 // sent, and the conversation's language. The commit does not wait for the disk
 // (synchronous_commit off): a crash may lose the last fraction of a second of chat, never leave
 // half an exchange; the answer's latency is what citizens feel.
-func (s *Store) SaveExchange(ctx context.Context, convID, lang string, asked any, a StoredAnswer, reply any) error {
+func (s *Store) saveExchange(ctx context.Context, convID, lang string, asked any, a storedAnswer, reply any) error {
 	sources, _ := json.Marshal(a.Sources)
 	replyBody, err := json.Marshal(reply)
 	if err != nil {
@@ -153,9 +166,9 @@ func (s *Store) SaveExchange(ctx context.Context, convID, lang string, asked any
 	})
 }
 
-// Rate stores a rating of an answer, replacing an earlier one, and keeps the anonymous daily
+// rate stores a rating of an answer, replacing an earlier one, and keeps the anonymous daily
 // counts in step.
-func (s *Store) Rate(ctx context.Context, convID, answerID, value, comment string) error {
+func (s *Store) rate(ctx context.Context, convID, answerID, value, comment string) error {
 	now := s.now()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var lang, kind, composer string
@@ -197,8 +210,8 @@ type Ticket struct {
 	Kind, Name, Phone, Email, Note, Lang string
 }
 
-// CreateTicket stores a ticket (the caller has the citizen's consent) and returns its number.
-func (s *Store) CreateTicket(ctx context.Context, convID string, t Ticket) (string, error) {
+// createTicket stores a ticket (the caller has the citizen's consent) and returns its number.
+func (s *Store) createTicket(ctx context.Context, convID string, t Ticket) (string, error) {
 	now := s.now()
 	var id int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO tickets (number, conversation_id, kind, name, phone, email, note, lang, consent_at, created_at)
