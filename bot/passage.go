@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,11 +163,14 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 		}
 	}
 	n := float64(len(us))
+	// The question's terms in one fixed order: a sum over a map's order differs in its last bits
+	// from run to run, and units that tie would then be quoted in a different order each time.
+	asked := slices.Sorted(maps.Keys(weight))
 	for i := range us {
 		s := 0.0
-		for t := range us[i].terms {
-			if w, ok := weight[t]; ok {
-				s += w * math.Log(1+n/float64(df[t]))
+		for _, t := range asked {
+			if us[i].terms[t] {
+				s += weight[t] * math.Log(1+n/float64(df[t]))
 			}
 		}
 		for v := range q.values {
