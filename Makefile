@@ -38,7 +38,7 @@ test-go:
 # The fuzz targets (package:target), each for FUZZTIME, one after the other: go test fuzzes one
 # target at a time. What a target finds is written to its package's testdata/fuzz/ and fails the
 # run; `go test ./...` replays those and the seeds. fuzz-short is the quick round of make test.
-FUZZ_TARGETS := bot:FuzzDecodeClientMessage bot:FuzzRedact knowledge:FuzzExtract knowledge:FuzzParseSitemap \
+FUZZ_TARGETS := chat:FuzzDecodeClientMessage privacy:FuzzRedact knowledge:FuzzExtract knowledge:FuzzParseSitemap \
 	knowledge:FuzzRobots cmd/citybot:FuzzLoadConfig
 FUZZTIME ?= 10m
 fuzz:

@@ -2,17 +2,26 @@ package bot
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
 )
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // TestDemoQuestionsAnswerFromTheirService: the widget's demo questions on the sample site are
 // answered from the page of the service they name, not from a page that shares the question's
 // frame ("Was kostet er, und wie lange dauert es?" on the international driving licence page).
 func TestDemoQuestionsAnswerFromTheirService(t *testing.T) {
-	_, ix := testIndex(t)
+	_, ix := testsite.Index(t)
 	cat, err := i18n.Load(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // aspect is what a question wants to know about its matter: an amount, a time, a phone number,
@@ -112,7 +112,7 @@ func newAspects() *aspects {
 
 // of returns the aspects text, a question in lang, asks for; none when it asks for none of them.
 func (a *aspects) of(text, lang string) aspect {
-	f := " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
+	f := " " + strings.Join(analysis.Words(analysis.Fold(text)), " ") + " "
 	var out aspect
 	for k, cues := range a.cues {
 		if has(f, cues) || has(f, a.inLang[lang][k]) {

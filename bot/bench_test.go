@@ -3,15 +3,15 @@ package bot
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
 )
 
 // BenchmarkReply is the engine's work for one question (no storage): retrieval, language
 // detection, composing.
 func BenchmarkReply(b *testing.B) {
-	_, ix := testIndex(&testing.T{})
+	_, ix := testsite.Index(b)
 	cat, _ := i18n.Load(nil)
 	eng := NewEngine(ix, ix, cat, City{Name: "Musterstadt"}, EngineConfig{MinConfidence: 0.3}, quiet)
 	qs := []string{"Was kostet ein Reisepass?", "How do I register my address?", "Sperrmüll abholen lassen, was kostet das?",
@@ -23,24 +23,5 @@ func BenchmarkReply(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
-	}
-}
-
-// BenchmarkStoreExchange is the storage of one question and its answer.
-func BenchmarkStoreExchange(b *testing.B) {
-	pool, _ := testIndex(&testing.T{})
-	st := NewStore(pool, time.Now)
-	ctx := context.Background()
-	conv, _, err := st.Create(ctx, "de")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		id := "a" + time.Now().Format("150405.000000000")
-		if err := st.SaveExchange(ctx, conv.ID, "de", map[string]string{"type": "ask", "text": "Was kostet ein Reisepass?"},
-			StoredAnswer{ID: id, Question: "q", Kind: "answer", Text: "t", Lang: "de", Composer: "extractive"},
-			map[string]string{"type": "answer", "text": "..."}); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

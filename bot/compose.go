@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -27,7 +28,7 @@ const (
 // answers from.
 func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analysis, lang string, hits []knowledge.Hit, chunks []knowledge.ChunkHit) (Reply, []passage, error) {
 	top := hits[0]
-	folded := knowledge.Fold(question) // Arabic and Persian digits become 0-9
+	folded := analysis.Fold(question) // Arabic and Persian digits become 0-9
 	pq := passageQuery{own: append(numbers(folded), a.Own...), added: related(a, top), values: values(folded),
 		asks: e.aspects.of(question, lang)}
 	page, quote, err := e.quote(ctx, pq, lang, top, chunks, maxPassageRunes)
@@ -99,7 +100,7 @@ func (e *Engine) quote(ctx context.Context, pq passageQuery, lang string, hit kn
 			return page, "", err
 		}
 	}
-	pq.topic = knowledge.Lexemes(page.Title, page.Lang)
+	pq.topic = analysis.Lexemes(page.Title, page.Lang)
 	quote := selectPassages(e.units.get(page.URL, chunks, page.Lang), pq, budget)
 	if quote == "" {
 		quote = page.Text
@@ -111,7 +112,7 @@ func (e *Engine) quote(ctx context.Context, pq passageQuery, lang string, hit kn
 // right page they point at the right row.
 func numbers(question string) []string {
 	var out []string
-	for _, w := range knowledge.Words(question) {
+	for _, w := range analysis.Words(question) {
 		if w[0] >= '0' && w[0] <= '9' {
 			out = append(out, w)
 		}

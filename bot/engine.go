@@ -1,5 +1,5 @@
-// Package bot is citybot's conversation engine and its WebSocket protocol: it answers citizens
-// only from the city's pages, says when it does not know, and hands off to people.
+// Package bot is citybot's answering engine: it answers citizens only from the city's pages,
+// says when it does not know, and hands off to people.
 package bot
 
 import (
@@ -11,6 +11,7 @@ import (
 
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // Retriever finds the city's pages for a question; knowledge.Index implements it.
@@ -65,18 +66,6 @@ func NewEngine(r Retriever, d Detector, c *i18n.Catalog, city City, cfg EngineCo
 		scope: newScope(city.Name, append(append([]string(nil), otherCityNames...), city.Neighbours...)), aspects: newAspects()}
 }
 
-// Reply is the engine's answer or handoff, before it becomes a protocol message.
-type Reply struct {
-	Kind       string // "answer" or "handoff"
-	Reason     string // for handoffs
-	Text       string
-	Lang       string
-	Sources    []Source
-	Confidence float64
-	Composer   string
-	Contact    *Contact
-}
-
 // Reply answers text (already redacted) in a conversation whose language is convLang; lang, if
 // set, forces the answer's language.
 func (e *Engine) Reply(ctx context.Context, text, convLang, lang string) (Reply, error) {
@@ -113,8 +102,7 @@ func (e *Engine) ReplyStream(ctx context.Context, text, convLang, lang string, o
 	case intentOutOfScope:
 		return e.handoff(lang, ReasonOutOfScope, e.catalog.T(lang, "handoff.out_of_scope", data), nil, nil), nil
 	}
-	// Redaction placeholders ([email]) say nothing about the topic.
-	query := rePlaceholder.ReplaceAllString(text, " ")
+	query := privacy.WithoutPlaceholders(text)
 	if v.intent == intentOtherBody {
 		query += " " + v.body.name // the page that names who does it
 	}
@@ -212,6 +200,20 @@ var reResponsible = regexp.MustCompile(`(?i)zuständig|wenden sie sich|nicht (di
 	`beantwortet|bearbeitet|\bzahlt\b|zieht [^.]{0,60}\bein\b|stellt [^.]{0,60}\baus\b|erhalten sie (bei|von|vom|über)|` +
 	`beantragen sie [^.]{0,60}\b(bei|beim|über)\b|responsible|contact the`)
 
+// PersonRequested is the handoff to a citizen who asks for a person without a question (the
+// widget's button): the service desk's live agents, or, when none is online, a word that a
+// callback or an e-mail answer is what there is.
+func (e *Engine) PersonRequested(lang string, agentsOnline bool) Reply {
+	data := map[string]any{"City": e.city.Name}
+	text := e.catalog.T(lang, "handoff.user_request", data)
+	if !agentsOnline {
+		text += " " + e.catalog.T(lang, "handoff.agents_offline", data)
+	}
+	return e.handoff(lang, ReasonUserRequest, text, nil, nil)
+}
+
+// handoff is a reply that hands off to people, with the city's general contact when the pages
+// name no office.
 func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *Contact) Reply {
 	if contact == nil && e.city.Contact.Phone != "" {
 		c := e.city.Contact
@@ -239,15 +241,6 @@ func confidence(hits []knowledge.Hit) float64 {
 const liftFull = 0.3
 
 func round2(x float64) float64 { return float64(int(x*100+0.5)) / 100 }
-
-// rePlaceholder finds what the Redactor put in place of personal data: every placeholder.
-var rePlaceholder = regexp.MustCompile(func() string {
-	quoted := make([]string, len(placeholders))
-	for i, p := range placeholders {
-		quoted[i] = regexp.QuoteMeta(p)
-	}
-	return strings.Join(quoted, "|")
-}())
 
 // reNotResponsible finds a page saying that someone other than the city handles a matter.
 // Only an explicit denial counts: "wenden Sie sich an ..." also ends ordinary answers.
@@ -283,7 +276,7 @@ func (e *Engine) generate(ctx context.Context, question, lang string, extractive
 		passages = append(passages, p.source.Title+"\n"+p.text)
 		sources = append(sources, p.source)
 	}
-	answer, err := e.cfg.LLM.Stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
+	answer, err := e.cfg.LLM.stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
 	if err != nil {
 		e.log.Warn("generative composer failed, answering extractively", "err", err)
 		return extractive

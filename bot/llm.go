@@ -35,9 +35,9 @@ type chatRequest struct {
 	Temperature float64       `json:"temperature"`
 }
 
-// Stream sends the conversation and calls onDelta with every part of the answer as it arrives;
+// stream sends the conversation and calls onDelta with every part of the answer as it arrives;
 // it returns the whole answer.
-func (l *LLM) Stream(ctx context.Context, msgs []chatMessage, onDelta func(string)) (string, error) {
+func (l *LLM) stream(ctx context.Context, msgs []chatMessage, onDelta func(string)) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
 	body, _ := json.Marshal(chatRequest{Model: l.Model, Messages: msgs, Stream: true, Temperature: 0})

@@ -1,14 +1,17 @@
 package bot
 
 import (
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -41,7 +44,7 @@ func units(chunks []knowledge.ChunkHit, lang string) []unit {
 				u := unit{heading: heading, text: piece, order: len(out), terms: map[string]bool{}, facts: factsIn(piece),
 					ranges: rangesIn(piece)}
 				// The heading says what a row or item is about ("Gebühren": 37,00 Euro).
-				for _, t := range knowledge.Lexemes(heading+" "+piece, lang) {
+				for _, t := range analysis.Lexemes(heading+" "+piece, lang) {
 					u.terms[t] = true
 				}
 				if rowLike(piece) {
@@ -160,11 +163,14 @@ func selectPassages(us []unit, q passageQuery, budget int) string {
 		}
 	}
 	n := float64(len(us))
+	// The question's terms in one fixed order: a sum over a map's order differs in its last bits
+	// from run to run, and units that tie would then be quoted in a different order each time.
+	asked := slices.Sorted(maps.Keys(weight))
 	for i := range us {
 		s := 0.0
-		for t := range us[i].terms {
-			if w, ok := weight[t]; ok {
-				s += w * math.Log(1+n/float64(df[t]))
+		for _, t := range asked {
+			if us[i].terms[t] {
+				s += weight[t] * math.Log(1+n/float64(df[t]))
 			}
 		}
 		for v := range q.values {

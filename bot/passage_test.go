@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/citybot-project/citybot/analysis"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 )
@@ -68,8 +69,8 @@ func page(sections ...string) []unit {
 }
 
 func query(q string) passageQuery {
-	return passageQuery{own: append(numbers(q), knowledge.Lexemes(q, "de")...),
-		topic: knowledge.Lexemes("Bibliotheksausweis", "de"), asks: newAspects().of(q, "de")}
+	return passageQuery{own: append(numbers(q), analysis.Lexemes(q, "de")...),
+		topic: analysis.Lexemes("Bibliotheksausweis", "de"), asks: newAspects().of(q, "de")}
 }
 
 var library = page(
@@ -120,7 +121,7 @@ func (f fakePages) PageChunks(_ context.Context, url string) ([]knowledge.ChunkH
 	return f.chunks[url], nil
 }
 func (f fakePages) Analyze(text, lang string) knowledge.Analysis {
-	return knowledge.Analysis{Lang: lang, Own: knowledge.Lexemes(text, "de")}
+	return knowledge.Analysis{Lang: lang, Own: analysis.Lexemes(text, "de")}
 }
 func (f fakePages) DetectLanguage(_, prior string) string               { return "de" }
 func (f fakePages) Names(_ context.Context, place string) (bool, error) { return f.places[place], nil }
@@ -193,8 +194,8 @@ func TestSelectPassagesFindsNumberInRange(t *testing.T) {
 		{Headings: []string{"Führerschein umtauschen", "Fristen"}, Text: "geboren vor 1953: 19. Januar 2033\ngeboren 1953 bis 1970: Frist abgelaufen (2022 bis 2024)\ngeboren 1971 oder später: 19. Januar 2025"},
 	}, "de")
 	for _, q := range []string{"Ich bin 1968 geboren, bis wann muss ich umtauschen?", "ولدت عام ١٩٦٨، متى يجب أن أستبدل رخصتي؟"} {
-		folded := knowledge.Fold(q)
-		pq := passageQuery{own: knowledge.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q, "de")}
+		folded := analysis.Fold(q)
+		pq := passageQuery{own: analysis.Lexemes(q, "de"), values: values(folded), asks: newAspects().of(q, "de")}
 		if got := selectPassages(us, pq, 60); !strings.Contains(got, "1953 bis 1970") {
 			t.Errorf("%q: quote for a citizen born 1968:\n%s", q, got)
 		}
@@ -217,7 +218,7 @@ func TestSelectPassagesQuotesTableRowsWithTheirLabels(t *testing.T) {
 		{"Was kostet die 10er-Karte für Kinder?", "10er-Karte – Kinder: 20,00 Euro"},
 		{"Was kostet die Sauna-Tageskarte?", "Erwachsene – 2 Stunden: 12,00 Euro; Tageskarte: 18,00 Euro"},
 	} {
-		pq := passageQuery{own: knowledge.Lexemes(c.q, "de"), topic: knowledge.Lexemes(title, "de"), asks: newAspects().of(c.q, "de")}
+		pq := passageQuery{own: analysis.Lexemes(c.q, "de"), topic: analysis.Lexemes(title, "de"), asks: newAspects().of(c.q, "de")}
 		got := selectPassages(append([]unit(nil), us...), pq, 40)
 		if !strings.Contains(got, c.want) {
 			t.Errorf("%q: quote\n%s\nlacks the labelled row %q", c.q, got, c.want)
@@ -233,14 +234,14 @@ func TestQuoteFindsTheWordsRetrievalFound(t *testing.T) {
 		<h2>Entfernungen</h2><p>Für die Grundschule gilt eine Mindestentfernung von 2 km, für weiterführende Schulen 3,5 km.</p>
 		<h2>Antrag</h2><p>Den Antrag stellen Sie bis zum 30. Juni beim Schulamt.</p></main></body></html>`)
 	const q = "Wer zahlt das Ticket für ein Grundschulkind?"
-	a := knowledge.Analysis{Own: knowledge.Lexemes(q, "de")}
-	top := knowledge.Hit{Matched: knowledge.Lexemes("Grundschule", "de")} // how retrieval found it
+	a := knowledge.Analysis{Own: analysis.Lexemes(q, "de")}
+	top := knowledge.Hit{Matched: analysis.Lexemes("Grundschule", "de")} // how retrieval found it
 	for _, c := range []struct {
 		pq   passageQuery
 		want bool
 	}{
-		{passageQuery{own: a.Own, topic: knowledge.Lexemes(title, "de")}, false},
-		{passageQuery{own: a.Own, added: related(a, top), topic: knowledge.Lexemes(title, "de")}, true},
+		{passageQuery{own: a.Own, topic: analysis.Lexemes(title, "de")}, false},
+		{passageQuery{own: a.Own, added: related(a, top), topic: analysis.Lexemes(title, "de")}, true},
 	} {
 		got := selectPassages(units(chunks, "de"), c.pq, 100)
 		if strings.Contains(got, "2 km") != c.want {

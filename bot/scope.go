@@ -3,7 +3,7 @@ package bot
 import (
 	"strings"
 
-	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // intent is what a message is about before any retrieval.
@@ -507,9 +507,9 @@ func compile(list []string) []phrase {
 	out := make([]phrase, 0, len(list))
 	for _, p := range list {
 		if stem, ok := strings.CutSuffix(p, "*"); ok {
-			out = append(out, phrase{" " + strings.Join(knowledge.Words(knowledge.Fold(stem)), " ")})
+			out = append(out, phrase{" " + strings.Join(analysis.Words(analysis.Fold(stem)), " ")})
 		} else {
-			out = append(out, phrase{" " + strings.Join(knowledge.Words(knowledge.Fold(p)), " ") + " "})
+			out = append(out, phrase{" " + strings.Join(analysis.Words(analysis.Fold(p)), " ") + " "})
 		}
 	}
 	return out
@@ -574,7 +574,7 @@ type scope struct {
 
 func newScope(ownCity string, otherCities []string) *scope {
 	s := &scope{injection: compileMatcher(injection.name, injection.phrases, nil),
-		human: compileMatcher("human", humanPhrases, nil), ownCity: knowledge.Fold(ownCity),
+		human: compileMatcher("human", humanPhrases, nil), ownCity: analysis.Fold(ownCity),
 		cities: map[string]bool{}, cityContext: compile(cityContext),
 		locatives: foldSet(locatives), fromTo: foldSet(fromTo), cityWords: foldSet(cityWords)}
 	for _, c := range outOfScope {
@@ -587,10 +587,10 @@ func newScope(ownCity string, otherCities []string) *scope {
 		s.bodies = append(s.bodies, m)
 	}
 	for _, g := range greetings {
-		s.greetings = append(s.greetings, " "+knowledge.Fold(g)+" ")
+		s.greetings = append(s.greetings, " "+analysis.Fold(g)+" ")
 	}
 	for _, c := range otherCities {
-		if f := knowledge.Fold(c); f != s.ownCity && !strings.Contains(f, " ") {
+		if f := analysis.Fold(c); f != s.ownCity && !strings.Contains(f, " ") {
 			s.cities[f] = true
 		}
 	}
@@ -600,14 +600,14 @@ func newScope(ownCity string, otherCities []string) *scope {
 func foldSet(list []string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range list {
-		m[knowledge.Fold(w)] = true
+		m[analysis.Fold(w)] = true
 	}
 	return m
 }
 
 // fold is a message as the phrases are matched against it: folded words between single spaces.
 func fold(text string) string {
-	return " " + strings.Join(knowledge.Words(knowledge.Fold(text)), " ") + " "
+	return " " + strings.Join(analysis.Words(analysis.Fold(text)), " ") + " "
 }
 
 // classify sorts a (redacted) message. Questions about another city's services are out of

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -304,7 +305,7 @@ func TestOtherCityOnlyWhenAskedFor(t *testing.T) {
 // Other bodies against the sample site: a page that names the body as the one to turn to is the
 // redirect (not_responsible, with that page as source); without such a page the bot declines.
 func TestOtherBodyRedirectsWithEvidence(t *testing.T) {
-	_, ix := testIndex(t)
+	_, ix := testsite.Index(t)
 	cat, err := i18n.Load(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,11 @@
 package knowledge
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // German writes one concept as one word (Jahresjagdschein, Urnenwahlgrab, Zweitwohnungsteuer)
@@ -13,41 +14,11 @@ import (
 //
 //   - At index time, hyphens: "Hunde-Steuer" also yields "hundesteuer", and a list that leaves
 //     out a shared head ("Geburts-, Ehe- und Sterbeurkunden", "An- und Abmeldung") yields the
-//     words it stands for ("geburtsurkunden", "anmeldung").
+//     words it stands for ("geburtsurkunden", "anmeldung"): analysis.CompoundForms.
 //   - At question time, the corpus's own vocabulary splits a compound into its parts (a word is
 //     a part only if the pages use it on its own), and a compound meets the corpus's compounds
 //     of the same head: German compounds are right-headed, so a Jahresjagdschein is a
 //     Jagdschein, while a Hundesteuer is no Hund.
-
-// reTruncated finds lists of words that leave their head to the last word of the list.
-var reTruncated = regexp.MustCompile(`((?:\pL+-\s*(?:,\s*|\s+))+)(?:und|oder|bzw\.?|sowie|&)\s+(\pL+)`)
-
-// reHyphenated finds words joined by a hyphen.
-var reHyphenated = regexp.MustCompile(`\pL+(?:-\pL+)+`)
-
-// compoundForms returns the words that hyphens in folded text stand for.
-func compoundForms(folded string) []string {
-	if !strings.Contains(folded, "-") {
-		return nil
-	}
-	var out []string
-	for _, m := range reHyphenated.FindAllString(folded, -1) {
-		out = append(out, strings.ReplaceAll(m, "-", ""))
-	}
-	for _, m := range reTruncated.FindAllStringSubmatch(folded, -1) {
-		last := []rune(m[2])
-		for _, mod := range strings.FieldsFunc(m[1], func(r rune) bool { return r == '-' || r == ',' || r == ' ' }) {
-			// Where the last word's head begins is not known without a vocabulary: every split
-			// that leaves a modifier of two letters (Ab-meldung) and a head of four is tried.
-			// The words that do not exist are never asked for, so they cost only a little index
-			// space.
-			for i := 2; i+4 <= len(last); i++ {
-				out = append(out, mod+string(last[i:]))
-			}
-		}
-	}
-	return out
-}
 
 // linking are the elements German puts between a compound's parts (Geburt-s-urkunde,
 // Hund-e-steuer, Urne-n-grab, Jahr-es-jagdschein), longest first.
@@ -155,7 +126,7 @@ func (c *compounds) split(w string) []string {
 // modifier returns the parts of a compound's front, with or without its linking element.
 func (c *compounds) modifier(m string) []string {
 	try := func(m string) []string {
-		if len([]rune(m)) < minPart || stopwords[m] {
+		if len([]rune(m)) < minPart || analysis.Stopword(m) {
 			return nil
 		}
 		if c.known(m) {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Embedder turns texts into vectors for the semantic index.
@@ -57,11 +59,11 @@ func (h *HashEmbedder) Embed(_ context.Context, texts []string) ([][]float32, er
 func (h *HashEmbedder) vector(text string) []float32 {
 	v := make([]float64, h.dims)
 	counts := map[string]float64{}
-	for _, w := range Words(Fold(text)) {
-		if stopwords[w] || isNumber(w) {
+	for _, w := range analysis.Words(analysis.Fold(text)) {
+		if analysis.Stopword(w) || analysis.IsNumber(w) {
 			continue
 		}
-		counts["w:"+stem(w, "")] += 1
+		counts["w:"+analysis.Stem(w, "")] += 1
 		g := "<" + w + ">"
 		r := []rune(g)
 		for n := 3; n <= 5; n++ {

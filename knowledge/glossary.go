@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 //go:embed glossary/*.json
@@ -136,7 +138,7 @@ func (g *Glossary) load(fsys fs.FS, dir string) error {
 			c := concept{german: e["de"], alt: e["alt"]}
 			for _, lang := range glossaryLangs {
 				for _, term := range e[lang] {
-					ws := Words(Fold(term))
+					ws := analysis.Words(analysis.Fold(term))
 					if len(ws) == 0 {
 						continue
 					}
@@ -173,7 +175,7 @@ func (g *Glossary) Expand(text, lang string) []string {
 }
 
 // Mention is a concept a question names: its German terms, and the question's words (their
-// positions in Words(Fold(text))) that named it.
+// positions in analysis.Words(analysis.Fold(text))) that named it.
 type Mention struct {
 	Terms []string
 	Words []int
@@ -186,7 +188,7 @@ func (g *Glossary) Concepts(text, lang string) []Mention {
 	if g == nil {
 		return nil
 	}
-	qs := Words(Fold(text))
+	qs := analysis.Words(analysis.Fold(text))
 	// matched[concept, trigger] has bit w set when word w of that trigger occurs in the question;
 	// at[concept, trigger] holds the question's words that matched.
 	type tkey struct{ c, t int }
@@ -244,7 +246,7 @@ func (g *Glossary) Concepts(text, lang string) []Mention {
 var arabicProclitics = func() []string {
 	var out []string
 	for _, p := range []string{"وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ي", "ت"} {
-		out = append(out, Fold(p))
+		out = append(out, analysis.Fold(p))
 	}
 	return out
 }()

@@ -14,6 +14,8 @@ import (
 
 	"github.com/citybot-project/citybot/database"
 	"github.com/pgvector/pgvector-go"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Index is the knowledge base: pages and chunks in PostgreSQL with their lexical and vector
@@ -203,12 +205,12 @@ func (ix *Index) save(ctx context.Context, source string, p *Page) (Outcome, err
 		lang := stemLang(p.Lang)
 		var batch pgx.Batch
 		for i, c := range p.Chunks {
-			heads := lexemes(strings.Join(c.Headings, " "), lang)
+			heads := analysis.Lexemes(strings.Join(c.Headings, " "), lang)
 			var extra []string
 			if i == 0 {
-				extra = lexemes(p.Description+"\n"+p.DocTitle, lang)
+				extra = analysis.Lexemes(p.Description+"\n"+p.DocTitle, lang)
 			}
-			body := lexemes(c.Text, lang)
+			body := analysis.Lexemes(c.Text, lang)
 			batch.Queue(`INSERT INTO chunks (town_id, page_id, ord, heading_path, body, tsv, lex_len, embedding, embedding_model)
 				VALUES ($11, $1, $2, $3, $4,
 					setweight(to_tsvector('simple', $5), 'A') || setweight(to_tsvector('simple', $6), 'B') ||
@@ -243,7 +245,8 @@ func embedText(c Chunk) string {
 	return strings.Join(c.Headings, " › ") + "\n" + c.Text
 }
 
-// stemLang picks the stemmer for a page language.
+// stemLang is the language a page's lexemes are stemmed in (see analysis.Stem), as its postings
+// record it.
 func stemLang(lang string) string {
 	if strings.HasPrefix(lang, "en") {
 		return "en"

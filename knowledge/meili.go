@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/meilisearch/meilisearch-go"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Meili keeps a Meilisearch index of the chunks in step with the database, and serves the
@@ -157,8 +159,7 @@ func meiliDocs(ctx context.Context, tx pgx.Tx, town int, pageIDs []int64) ([]mei
 		if err := rows.Scan(&d.ID, &d.TownID, &d.PageID, &d.URL, &d.Title, &d.Lang, &d.Headings, &d.Body); err != nil {
 			return nil, err
 		}
-		lang := stemLang(d.Lang)
-		d.Lex = strings.Join(lexemes(strings.Join(d.Headings, " ")+" "+d.Body, lang), " ")
+		d.Lex = strings.Join(analysis.Lexemes(strings.Join(d.Headings, " ")+" "+d.Body, d.Lang), " ")
 		docs = append(docs, d)
 	}
 	return docs, rows.Err()
@@ -200,9 +201,9 @@ func (m *Meili) search(ctx context.Context, a *Analysis, k int, scope []int) ([]
 func (g *Glossary) meiliSynonyms() map[string][]string {
 	syn := map[string][]string{}
 	for _, c := range g.concepts {
-		target := strings.Join(lexemes(c.german[0], "de"), " ")
+		target := strings.Join(analysis.Lexemes(c.german[0], "de"), " ")
 		for _, alt := range c.alt {
-			ls := lexemes(alt, "de")
+			ls := analysis.Lexemes(alt, "de")
 			if len(ls) != 1 || ls[0] == target || target == "" {
 				continue
 			}

@@ -8,13 +8,13 @@ import (
 
 // Numbers the city's pages state (an office's phone number, a file reference on a form): the
 // redactor keeps a long digit run a citizen types when a page states it, and removes every other
-// one as personal. The set holds every run of at least MinStatedDigits digits of the active
+// one as personal. The set holds every run of at least minStatedDigits digits of the active
 // pages' chunks, written without the spaces, dots, dashes and slashes between its groups, and
 // every stretch of whole groups of such a run that is long enough ("0123 456-7000 / -7001"
 // gives 01234567000 and 4567000 besides the whole run).
 
-// MinStatedDigits is the shortest digit run the set of stated numbers holds: a postcode.
-const MinStatedDigits = 5
+// minStatedDigits is the shortest digit run the set of stated numbers holds: a postcode.
+const minStatedDigits = 5
 
 // maxRunGroups bounds the stretches taken from one run (a table of numbers is one long run).
 const maxRunGroups = 8
@@ -24,11 +24,11 @@ const maxRunGroups = 8
 const numberSeparators = " \u00a0\u202f.-\u2013\u2011/"
 
 // StatesNumber tells whether an active page's text states the digit string digits (0-9 only,
-// separators removed), as a run of its own or a stretch of whole groups of one. The set is
-// loaded once and checked against the pages table every vocabTTL, reloaded when an ingest (in
-// this process or another) changed the pages.
+// separators removed, as analysis.Digits writes a number), as a run of its own or a stretch of
+// whole groups of one. The set is loaded once and checked against the pages table every
+// vocabTTL, reloaded when an ingest (in this process or another) changed the pages.
 func (ix *Index) StatesNumber(ctx context.Context, digits string) (bool, error) {
-	if len(digits) < MinStatedDigits {
+	if len(digits) < minStatedDigits {
 		return false, nil
 	}
 	set, err := ix.statedNumbers(ctx)
@@ -78,21 +78,9 @@ func addRun(set map[string]struct{}, run string) {
 		var b strings.Builder
 		for j := i; j < len(groups) && (j-i < maxRunGroups || i == 0); j++ {
 			b.WriteString(groups[j])
-			if b.Len() >= MinStatedDigits {
+			if b.Len() >= minStatedDigits {
 				set[b.String()] = struct{}{}
 			}
 		}
 	}
-}
-
-// StatedDigits returns s's digits (0-9 and the Arabic-Indic and Persian ones, as 0-9), without
-// anything between them.
-func StatedDigits(s string) string {
-	var b strings.Builder
-	for _, r := range WesternDigits(s) {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -119,28 +119,6 @@ func TestCoverageSaysWhetherAPageFits(t *testing.T) {
 	}
 }
 
-func TestCompoundForms(t *testing.T) {
-	for _, tc := range []struct {
-		text string
-		want []string
-	}{
-		{"hunde-steuer", []string{"hundesteuer"}},
-		{"geburts-, ehe- und sterbeurkunden", []string{"geburtsurkunden", "eheurkunden"}},
-		{"an- und abmeldung", []string{"anmeldung"}},
-		{"keine bindestriche hier", nil},
-	} {
-		got := compoundForms(tc.text)
-		for _, w := range tc.want {
-			if !slices.Contains(got, w) {
-				t.Errorf("compoundForms(%q) = %v, want %s among them", tc.text, got, w)
-			}
-		}
-		if tc.want == nil && len(got) > 0 {
-			t.Errorf("compoundForms(%q) = %v, want none", tc.text, got)
-		}
-	}
-}
-
 func TestCompoundsSplitAgainstTheVocabulary(t *testing.T) {
 	vocab := map[string]int{}
 	for _, w := range []string{"jahr", "jagd", "schein", "jagdschein", "jahresjagdschein", "urn", "wahl", "grab",

@@ -10,6 +10,8 @@ import (
 
 	"github.com/citybot-project/citybot/database"
 	"github.com/pgvector/pgvector-go"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // Hit is one page found for a question, with the chunk of it that matched best.
@@ -150,18 +152,18 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 	a := Analysis{Lang: lang, Own: queryTerms(text), Expanded: text}
 	of := map[string]int{} // the citizen's lexeme -> its unit
 	// One unit per word of the question, its German and English stems the ways to say it.
-	folded := Fold(text)
+	folded := analysis.Fold(text)
 	wordUnit := map[int]int{} // a question word's position -> its unit
-	for wi, w := range append(Words(folded), compoundForms(folded)...) {
+	for wi, w := range append(analysis.Words(folded), analysis.CompoundForms(folded)...) {
 		// A single letter ("o", "a") is a word in some languages and an abbreviation's
 		// remnant on pages: no evidence either way.
-		if stopwords[w] || isNumber(w) || utf8.RuneCountInString(w) < 2 {
+		if analysis.Stopword(w) || analysis.IsNumber(w) || utf8.RuneCountInString(w) < 2 {
 			continue
 		}
 		var u unit
-		a.stems = append(a.stems, stem(w, "de"))
+		a.stems = append(a.stems, analysis.Stem(w, "de"))
 		for _, lang := range []string{"de", "en"} {
-			t := stem(w, lang)
+			t := analysis.Stem(w, lang)
 			if _, dup := of[t]; dup {
 				continue
 			}
@@ -186,7 +188,7 @@ func (ix *Index) Analyze(text, lang string) Analysis {
 		var ways [][]string
 		for _, term := range m.Terms {
 			// The glossary's terms are German: one stemmer, or a phrase would need both stems.
-			if ls := dedupe(lexemes(term, "de")); len(ls) > 0 {
+			if ls := dedupe(analysis.Lexemes(term, "de")); len(ls) > 0 {
 				ways = append(ways, ls)
 			}
 		}
@@ -338,8 +340,8 @@ func queryTerms(q string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, lang := range []string{"de", "en"} {
-		for _, t := range lexemes(q, lang) {
-			if !seen[t] && !isNumber(t) {
+		for _, t := range analysis.Lexemes(q, lang) {
+			if !seen[t] && !analysis.IsNumber(t) {
 				seen[t] = true
 				out = append(out, t)
 			}
@@ -635,7 +637,7 @@ func (ix *Index) pages(ctx context.Context, lang string, units []unit, v *vocabu
 func hitLexemes(h Hit) func(string) bool {
 	set := map[string]bool{}
 	add := func(text string) {
-		for _, t := range lexemes(text, stemLang(h.Lang)) {
+		for _, t := range analysis.Lexemes(text, h.Lang) {
 			set[t] = true
 		}
 	}
@@ -934,6 +936,3 @@ func (ix *Index) PageChunks(ctx context.Context, url string) ([]ChunkHit, error)
 	ix.pageChunks.put(url, out)
 	return out, nil
 }
-
-// Lexemes analyses text as the index does (folded, stop words dropped, stemmed for lang).
-func Lexemes(text, lang string) []string { return lexemes(text, stemLang(lang)) }

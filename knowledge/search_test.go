@@ -138,46 +138,6 @@ func TestGlossaryMatchesInflectedForms(t *testing.T) {
 	}
 }
 
-func TestDetectLanguage(t *testing.T) {
-	d := NewDetector()
-	for text, want := range map[string]string{
-		"Was kostet ein Reisepass für mein Kind?":   "de",
-		"How much is a passport for my child?":      "en",
-		"Çocuğum için pasaport ne kadar?":           "tr",
-		"كم يكلف جواز السفر لطفلي؟":                 "ar",
-		"Скільки коштує паспорт для моєї дитини?":   "uk",
-		"Сколько стоит паспорт для моего ребёнка?":  "ru",
-		"هزینه گذرنامه برای فرزندم چقدر است؟":       "fa",
-		"Ile kosztuje paszport dla mojego dziecka?": "pl",
-		"Cât costă un pașaport pentru copilul meu?": "ro",
-	} {
-		if got := d.Detect(text, ""); got != want {
-			t.Errorf("Detect(%q) = %s, want %s", text, got, want)
-		}
-	}
-	if got := d.Detect("ok", "tr"); got != "tr" {
-		t.Errorf("a two-letter text overrode the prior: %s", got)
-	}
-}
-
-func TestFoldMeetsAllSpellings(t *testing.T) {
-	for _, group := range [][]string{
-		{"Führerschein", "Fuehrerschein", "Fuhrerschein", "FÜHRERSCHEIN"},
-		{"Straße", "Strasse", "STRASSE"},
-		{"kimlik kartı", "KIMLIK KARTI", "kimlik karti"},
-		{"يوسف", "يوسف", "یوسف"},
-		{"240 لتر", "٢٤٠ لتر"},
-		{"240 لیتر", "۲۴۰ لیتر"},
-	} {
-		want := Fold(group[0])
-		for _, s := range group[1:] {
-			if got := Fold(s); got != want {
-				t.Errorf("Fold(%q) = %q, Fold(%q) = %q", s, got, group[0], want)
-			}
-		}
-	}
-}
-
 func TestMergeTranslationsKeepsOneHitPerService(t *testing.T) {
 	hits := []Hit{
 		{URL: "https://s/en/passport", Score: 0.9, Alternates: map[string]string{"de": "https://s/reisepass"}},

@@ -3,6 +3,8 @@ package knowledge
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // A question in Ukrainian, Russian, Arabic or Persian writes the names of the page's world in its
@@ -69,7 +71,7 @@ var skeletonClass = func() map[rune]byte {
 
 // skeleton returns the consonant classes of a folded word, repeated classes once.
 func skeleton(w string) string {
-	if isLatin(w) {
+	if analysis.IsLatin(w) {
 		w = latinClusters.Replace(w)
 	}
 	var b []byte
@@ -96,7 +98,7 @@ type skeletons struct {
 func newSkeletons(titleTerms map[string]int) *skeletons {
 	s := &skeletons{exact: map[string][]string{}, deletes: map[string][]string{}}
 	for t := range titleTerms {
-		if !isLatin(t) {
+		if !analysis.IsLatin(t) {
 			continue
 		}
 		k := skeleton(t)
@@ -119,7 +121,7 @@ const minFuzzySkeleton = 5
 // skeleton is w's, or w's without the consonants of an ending (Айленбурге, the stem of
 // Людвигсхафене); else those one edit away.
 func (s *skeletons) match(w string) []string {
-	if s == nil || isLatin(w) || utf8.RuneCountInString(w) < minSkeleton {
+	if s == nil || analysis.IsLatin(w) || utf8.RuneCountInString(w) < minSkeleton {
 		return nil
 	}
 	// The Arabic article (الانتخابات, the elections) is no part of a name.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // TestSkeletonsMeetNamesInOtherScripts: a town's or a service's name written in Cyrillic or
@@ -14,7 +16,7 @@ import (
 func TestSkeletonsMeetNamesInOtherScripts(t *testing.T) {
 	titles := map[string]int{}
 	for _, w := range []string{"Lindenbrück", "Eichenfeld", "Wolfshafen", "Grundsteuer", "Hallenbad", "Ulm", "Tornau"} {
-		for _, l := range lexemes(w, "de") {
+		for _, l := range analysis.Lexemes(w, "de") {
 			titles[l]++
 		}
 	}
@@ -36,9 +38,9 @@ func TestSkeletonsMeetNamesInOtherScripts(t *testing.T) {
 		{"Торнау", ""},                 // t-r-n: too short
 		{"Lindenbrück", ""},            // Latin words meet the title by their lexemes
 	} {
-		got := s.match(Fold(c.word))
+		got := s.match(analysis.Fold(c.word))
 		if c.want == "" && len(got) > 0 || c.want != "" && !slices.Contains(got, c.want) {
-			t.Errorf("%s (skeleton %s): %v, want %q", c.word, skeleton(Fold(c.word)), got, c.want)
+			t.Errorf("%s (skeleton %s): %v, want %q", c.word, skeleton(analysis.Fold(c.word)), got, c.want)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // A citizen names a thing by its everyday word (Kühlschrank, Birke, Sommerfest) where the town's
@@ -95,7 +97,7 @@ func readThesaurus(r io.Reader) (*Thesaurus, error) {
 			ls, ok := analysed[f]
 			if !ok {
 				if term := stripAnnotations(f); isNoun(term) {
-					ls = lexemes(term, "de")
+					ls = analysis.Lexemes(term, "de")
 				}
 				analysed[f] = ls
 			}

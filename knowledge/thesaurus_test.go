@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // testThesaurus is written for these tests in MyThes' format, the way OpenThesaurus is shipped:
@@ -32,8 +34,8 @@ func TestThesaurusReadsSynonymsAndHypernyms(t *testing.T) {
 		t.Fatal(err)
 	}
 	has := func(w, want string) bool {
-		return slices.ContainsFunc(th.Related(stem(Fold(w), "de")), func(ls []string) bool {
-			return strings.Join(ls, " ") == strings.Join(lexemes(want, "de"), " ")
+		return slices.ContainsFunc(th.Related(analysis.Stem(analysis.Fold(w), "de")), func(ls []string) bool {
+			return strings.Join(ls, " ") == strings.Join(analysis.Lexemes(want, "de"), " ")
 		})
 	}
 	for _, c := range []struct {

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // pageTitle is the page's <h1> (in the main content, else anywhere but the site's header and
@@ -49,7 +51,7 @@ var genericTitles = map[string]bool{
 	"burgerservice a-z": true, "dienstleistungen a-z": true, "leistungen a-z": true, "a-z": true,
 }
 
-func genericTitle(t string) bool { return genericTitles[Fold(t)] }
+func genericTitle(t string) bool { return genericTitles[analysis.Fold(t)] }
 
 // titleSeparators split a <title> into the page's name and the site's.
 var titleSeparators = []string{" | ", " :: ", " – ", " — ", " - ", " · ", " » ", ": "}
@@ -103,8 +105,8 @@ var siteWords = map[string]bool{
 // siteNamePart tells a part of a <title> that names the site: it has one of the siteWords, or it
 // is the name in the site's host ("Musterstadt" on www.musterstadt.de).
 func siteNamePart(part, host string) bool {
-	f := Fold(part)
-	for _, w := range Words(f) {
+	f := analysis.Fold(part)
+	for _, w := range analysis.Words(f) {
 		if siteWords[w] {
 			return true
 		}
@@ -115,7 +117,7 @@ func siteNamePart(part, host string) bool {
 	}
 	labels := strings.Split(strings.ToLower(host), ".")
 	for _, label := range labels[:len(labels)-1] { // not the top-level domain
-		label = lettersOf(Fold(label))
+		label = lettersOf(analysis.Fold(label))
 		if len(label) < 4 || label == "www" {
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // vocabulary is what ranking knows of the whole corpus beyond the postings: how many page titles
@@ -216,12 +218,12 @@ func (ix *Index) Names(ctx context.Context, place string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, t := range lexemes(place, "de") {
+	for _, t := range analysis.Lexemes(place, "de") {
 		if v.titleDF[t] == 0 {
 			return false, nil
 		}
 	}
-	return len(lexemes(place, "de")) > 0, nil
+	return len(analysis.Lexemes(place, "de")) > 0, nil
 }
 
 // titleSets analyses each page's title field once while chunks are loaded; the chunks of a
@@ -243,5 +245,5 @@ func (ts titleSets) of(ci chunkInfo) map[string]bool {
 // titleTerms are the lexemes of a page's title field: its title and its document title (which
 // often adds the town's or office's name), as a question's words are matched against them.
 func titleTerms(title, docTitle, lang string) []string {
-	return lexemes(title+"\n"+docTitle, stemLang(lang))
+	return analysis.Lexemes(title+"\n"+docTitle, lang)
 }

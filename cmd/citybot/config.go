@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/chat"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/tenant"
 )
@@ -184,7 +184,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if c.AddrConns, err = strconv.Atoi(strings.TrimSpace(v)); err != nil || c.AddrConns < 1 {
 		return c, fmt.Errorf("%s: want a positive number of connections, e.g. 50, or off", envAddrConns)
 	}
-	if c.Proxies, err = bot.ParseTrustedProxies(get(envProxies, "")); err != nil {
+	if c.Proxies, err = chat.ParseTrustedProxies(get(envProxies, "")); err != nil {
 		return c, fmt.Errorf("%s: want addresses or CIDR prefixes separated by commas, e.g. 127.0.0.1,10.0.0.0/8: %w", envProxies, err)
 	}
 	// Twice the cores: more connections only make PostgreSQL's backends fight over the same

@@ -14,6 +14,7 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 const evalUsage = `eval --questions FILE.jsonl [--questions ...] [--json] [--misses]
@@ -160,7 +161,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	baseline := knowledge.NewBaseline(pages)
-	redactor := bot.NewRedactor(time.Now).WithKnownNumbers(ix)
+	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
 	var answerable, handedOff, oos, declined int
 	// Fact recall: over the answerable and redirect questions that have facts.
 	var withFacts, factsFound, withoutFacts, redirects, redirectsNamed int

@@ -14,10 +14,12 @@ import (
 	"testing/fstest"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/tenant"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // command is one subcommand of citybot.
@@ -232,10 +234,13 @@ func newEngine(e *env, ix *knowledge.Index) (*bot.Engine, *i18n.Catalog, error) 
 	return bot.NewEngine(ix, ix, cat, city, cfg, e.log), cat, nil
 }
 
-// The knowledge index is what the chat engine retrieves from and detects languages with.
+// The knowledge index is what the chat engine retrieves from, detects languages with and asks
+// which numbers the city states; the engine is what a conversation's turns ask.
 var (
-	_ bot.Retriever = (*knowledge.Index)(nil)
-	_ bot.Detector  = (*knowledge.Index)(nil)
+	_ bot.Retriever         = (*knowledge.Index)(nil)
+	_ bot.Detector          = (*knowledge.Index)(nil)
+	_ privacy.KnownNumbers  = (*knowledge.Index)(nil)
+	_ conversation.Answerer = (*bot.Engine)(nil)
 )
 
 func cmdMigrate(ctx context.Context, e *env, args []string) error {

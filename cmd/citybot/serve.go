@@ -14,9 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/chat"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 	"github.com/citybot-project/citybot/widget"
 )
 
@@ -49,12 +52,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	} else {
 		e.log.Info("search caches warm", "took", time.Since(start).Round(time.Millisecond))
 	}
-	var metrics *bot.Metrics
+	var metrics *chat.Metrics
 	var reg *prometheus.Registry
 	if *metricsAddr != "" {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		metrics = bot.NewMetrics(reg)
+		metrics = chat.NewMetrics(reg)
 	}
 	srv, catalog, err := newChatServer(e, db, ix, metrics)
 	if err != nil {
@@ -84,20 +87,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 }
 
 // newChatServer returns the chat server and its catalog, which the widget's texts come from.
-func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *bot.Metrics) (*bot.Server, *i18n.Catalog, error) {
+func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *chat.Metrics) (*chat.Server, *i18n.Catalog, error) {
 	engine, catalog, err := newEngine(e, ix)
 	if err != nil {
 		return nil, nil, err
 	}
 	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
-	cfg := bot.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics,
-		KnownNumbers: ix}
-	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
+	cfg := chat.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
+		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics}
+	// Redaction keeps the numbers the city's pages state: they are what questions are about.
+	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
+	st := conversation.NewStore(db.Pool, time.Now)
+	turns := conversation.NewService(st, engine, redactor)
+	return chat.NewServer(turns, st, catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
 // routes is citybot's whole HTTP surface.
-func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handler {
+func routes(srv *chat.Server, db *database.DB, assets *widget.Assets) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", srv.ServeWS)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +158,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 
 // serveHTTP serves until ctx ends, then closes the WebSockets with "going away" so clients
 // resume elsewhere or after the restart, and lets running requests finish.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *bot.Server, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *chat.Server, log *slog.Logger) error {
 	hs := newHTTPServer(h)
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()

@@ -1,4 +1,7 @@
-package knowledge
+// Package analysis turns text into what citybot compares: folded words (case, diacritics and
+// script variants left out), stems and lexemes. Pages when they are indexed and questions when
+// they are asked go through the same functions, so that they meet.
+package analysis
 
 import (
 	"strings"
@@ -42,19 +45,31 @@ var westernDigits = strings.NewReplacer(
 	"۰", "0", "۱", "1", "۲", "2", "۳", "3", "۴", "4", "۵", "5", "۶", "6", "۷", "7", "۸", "8", "۹", "9",
 )
 
+// Digits returns s's digits (0-9 and the Arabic-Indic and Persian ones, as 0-9) without anything
+// between them: a number as it is compared, whatever its writer put between its groups.
+func Digits(s string) string {
+	var b strings.Builder
+	for _, r := range WesternDigits(s) {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // Words splits folded text into letter/digit runs.
 func Words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
-// stem reduces a folded word with the Snowball stemmer of lang (German by default, since the
-// city's pages are German; English for English pages and questions).
-func stem(word, lang string) string {
-	if len(word) < 4 || !isLatin(word) {
+// Stem reduces a folded word with the Snowball stemmer of lang: English for English ("en",
+// "en-GB"), German for every other language, since the city's pages are German.
+func Stem(word, lang string) string {
+	if len(word) < 4 || !IsLatin(word) {
 		return word
 	}
 	env := snowball.NewEnv(word)
-	if lang == "en" {
+	if strings.HasPrefix(lang, "en") {
 		english.Stem(env)
 	} else {
 		german.Stem(env)
@@ -62,7 +77,9 @@ func stem(word, lang string) string {
 	return env.Current()
 }
 
-func isLatin(w string) bool {
+// IsLatin tells a word of Latin script (or of none: digits), which the stemmers and the
+// transliterations of other scripts know apart.
+func IsLatin(w string) bool {
 	for _, r := range w {
 		if r > unicode.MaxLatin1 && !unicode.Is(unicode.Latin, r) {
 			return false
@@ -71,7 +88,8 @@ func isLatin(w string) bool {
 	return true
 }
 
-func isNumber(w string) bool {
+// IsNumber tells a word of digits only: a fee or a year says nothing about a page's topic.
+func IsNumber(w string) bool {
 	for _, r := range w {
 		if !unicode.IsDigit(r) {
 			return false
@@ -80,19 +98,23 @@ func isNumber(w string) bool {
 	return true
 }
 
-// lexemes turns text into the terms of the lexical index: folded, stemmed, stopwords dropped.
-func lexemes(text, lang string) []string {
+// Lexemes turns text into the terms of the lexical index: folded, with the words its hyphens
+// stand for, stopwords dropped, stemmed for lang (see Stem).
+func Lexemes(text, lang string) []string {
 	f := Fold(text)
-	ws := append(Words(f), compoundForms(f)...)
+	ws := append(Words(f), CompoundForms(f)...)
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
 		if stopwords[w] {
 			continue
 		}
-		out = append(out, stem(w, lang))
+		out = append(out, Stem(w, lang))
 	}
 	return out
 }
+
+// Stopword tells a function word of German or English (folded), which carries no topic.
+func Stopword(w string) bool { return stopwords[w] }
 
 // stopwords are function words of German and English (folded) that carry no topic. BM25's IDF
 // would weigh them down anyway; dropping them keeps the candidate set and the index small.

@@ -1,4 +1,6 @@
-package bot
+// Package privacy removes personal data from what citizens type, before anything stores, logs or
+// sends it to a model.
+package privacy
 
 import (
 	"context"
@@ -7,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/analysis"
 )
 
 // KnownNumbers tells whether the city's own pages state a number (an office's phone number,
 // a file reference on a form); knowledge.Index implements it. digits holds 0-9 only, without
-// separators.
+// separators (analysis.Digits).
 type KnownNumbers interface {
 	StatesNumber(ctx context.Context, digits string) (bool, error)
 }
@@ -57,6 +59,19 @@ const (
 // placeholders are all of them, for retrieval to leave out.
 var placeholders = []string{redEmail, redPhone, redIBAN, redID, redTax, redBirth, redAddress, redSecret, redName,
 	redLabeled, redNumber, redCard, redPlate, redBIC}
+
+// rePlaceholder finds every placeholder.
+var rePlaceholder = regexp.MustCompile(func() string {
+	quoted := make([]string, len(placeholders))
+	for i, p := range placeholders {
+		quoted[i] = regexp.QuoteMeta(p)
+	}
+	return strings.Join(quoted, "|")
+}())
+
+// WithoutPlaceholders returns redacted text with a space in place of each placeholder: "[email]"
+// says nothing about what a question is about, and must not steer retrieval.
+func WithoutPlaceholders(text string) string { return rePlaceholder.ReplaceAllString(text, " ") }
 
 var (
 	reEmail = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}`)
@@ -120,7 +135,7 @@ func (r *Redactor) RedactContext(ctx context.Context, text string) string {
 func (r *Redactor) redactOnce(ctx context.Context, text string) string {
 	// The patterns below know 0-9 only; a phone number typed on an Arabic or Persian keyboard
 	// must not slip through.
-	text = knowledge.WesternDigits(text)
+	text = analysis.WesternDigits(text)
 	if strings.IndexByte(text, '@') >= 0 {
 		text = reEmail.ReplaceAllString(text, redEmail)
 	}
@@ -174,7 +189,7 @@ func (r *Redactor) redactNumbers(ctx context.Context, text, lower string) string
 		return m
 	})
 	text = replaceAllIndex(text, reCard, func(m, after string) (string, bool) {
-		if luhn(knowledge.StatedDigits(m)) && !ordinaryNumber(m, after) && !r.stated(ctx, m) {
+		if luhn(analysis.Digits(m)) && !ordinaryNumber(m, after) && !r.stated(ctx, m) {
 			return redCard, true
 		}
 		return "", false
@@ -189,7 +204,7 @@ func (r *Redactor) redactNumbers(ctx context.Context, text, lower string) string
 		if r.stated(ctx, m) {
 			return m
 		}
-		if d := knowledge.StatedDigits(m); pesel(d) || tcKimlik(d) {
+		if d := analysis.Digits(m); pesel(d) || tcKimlik(d) {
 			return redID
 		}
 		return redTax
@@ -221,7 +236,7 @@ func (r *Redactor) redactNumbers(ctx context.Context, text, lower string) string
 		if ordinaryNumber(m, after) || r.stated(ctx, m) {
 			return "", false
 		}
-		if d := knowledge.StatedDigits(m); cnp(d) || pesel(d) || tcKimlik(d) {
+		if d := analysis.Digits(m); cnp(d) || pesel(d) || tcKimlik(d) {
 			return redID, true
 		}
 		return redNumber, true
@@ -234,10 +249,7 @@ func (r *Redactor) stated(ctx context.Context, m string) bool {
 	if r.known == nil {
 		return false
 	}
-	d := knowledge.StatedDigits(m)
-	if len(d) < knowledge.MinStatedDigits {
-		return false
-	}
+	d := analysis.Digits(m)
 	if ok, err := r.known.StatesNumber(ctx, d); err == nil && ok {
 		return true
 	}

@@ -1,10 +1,9 @@
-package bot
+package chat
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
 )
 
@@ -37,8 +38,7 @@ type client struct {
 	// pinging is set while a ping is on its way (see Server.pingAll).
 	pinging atomic.Bool
 
-	conv Conversation
-	lang string
+	conv conversation.Conversation
 }
 
 func newClient(s *Server, conn *websocket.Conn, addr string) *client {
@@ -97,9 +97,9 @@ func (c *client) open(ctx context.Context, lang, resume string) error {
 		conv, err := st.Resume(ctx, resume, c.srv.now().Add(-c.srv.cfg.Retention))
 		switch {
 		case err == nil:
-			c.conv, c.lang = conv, conv.Lang
+			c.conv = conv
 			if lang != "" && c.srv.catalog.Supported(lang) {
-				c.lang = lang
+				c.conv.Lang = lang
 			}
 			c.queue(c.welcome(resume, true))
 			hist, err := st.History(ctx, conv.ID)
@@ -108,15 +108,14 @@ func (c *client) open(ctx context.Context, lang, resume string) error {
 			}
 			c.queue(History{Type: "history", Messages: hist})
 			return nil
-		case errors.Is(err, ErrNotFound):
-			c.lang = c.pickLang(lang)
+		case errors.Is(err, conversation.ErrNotFound):
+			c.conv.Lang = c.pickLang(lang) // the error's language
 			c.sendError(CodeInvalidToken, "")
 		default:
 			return err
 		}
 	}
-	c.lang = c.pickLang(lang)
-	conv, token, err := st.Create(ctx, c.lang)
+	conv, token, err := st.Create(ctx, c.pickLang(lang))
 	if err != nil {
 		return err
 	}
@@ -141,9 +140,9 @@ func dir(lang string) string {
 
 func (c *client) welcome(token string, resumed bool) Welcome {
 	cat, data := c.srv.catalog, map[string]any{"City": c.srv.city.Name}
-	return Welcome{Type: "welcome", Protocol: ProtocolVersion, ConversationID: c.conv.ID, Token: token, Lang: c.lang,
-		Dir: dir(c.lang), Title: cat.T(c.lang, "disclosure.title", data), Disclosure: cat.T(c.lang, "disclosure.body", data),
-		Privacy: cat.T(c.lang, "disclosure.privacy", data), PrivacyURL: c.srv.city.PrivacyURL,
+	return Welcome{Type: "welcome", Protocol: ProtocolVersion, ConversationID: c.conv.ID, Token: token, Lang: c.conv.Lang,
+		Dir: dir(c.conv.Lang), Title: cat.T(c.conv.Lang, "disclosure.title", data), Disclosure: cat.T(c.conv.Lang, "disclosure.body", data),
+		Privacy: cat.T(c.conv.Lang, "disclosure.privacy", data), PrivacyURL: c.srv.city.PrivacyURL,
 		Languages: i18n.Languages(), Resumed: resumed}
 }
 
@@ -161,7 +160,7 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 	case "rate":
 		err = c.rate(ctx, msg)
 	case "handoff":
-		err = c.handoff(ctx, msg)
+		err = c.handoff(ctx)
 	case "ticket":
 		err = c.ticket(ctx, msg)
 	case "forget":
@@ -175,65 +174,49 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 
 func (c *client) ask(ctx context.Context, msg ClientMessage) error {
 	start := time.Now()
-	text := c.srv.redactor.Redact(msg.Text)
-	msg = ClientMessage{Type: msg.Type, ID: msg.ID, Text: text, Lang: msg.Lang} // stored: only what an ask carries, redacted
-	forced := ""
-	if msg.Lang != "" && c.srv.catalog.Supported(msg.Lang) {
-		forced = msg.Lang
-	}
-	id := c.nextID()
-	reply, err := c.srv.engine.ReplyStream(ctx, text, c.lang, forced, func(part string) {
-		c.queue(Delta{Type: "answer_delta", ID: id, Text: part})
-	})
+	x, err := c.srv.turns.Turn(ctx, &c.conv, msg.ID, msg.Text, msg.Lang, c)
 	if err != nil {
 		return err
 	}
-	c.lang = reply.Lang
-	return c.deliver(ctx, start, id, &msg, msg.ID, text, reply)
-}
-
-// nextID is the id of the conversation's next answer or handoff.
-func (c *client) nextID() string {
-	c.conv.Answers++
-	return fmt.Sprintf("a%d", c.conv.Answers)
-}
-
-// deliver stores the exchange, then sends the reply. asked is the citizen's message, if any;
-// start is when the request for the reply came in.
-func (c *client) deliver(ctx context.Context, start time.Time, id string, asked *ClientMessage, replyTo, question string, r Reply) error {
-	if r.Sources == nil {
-		r.Sources = []Source{}
-	}
-	stored := StoredAnswer{ID: id, Question: question, Kind: r.Kind, Reason: r.Reason, Text: r.Text, Lang: r.Lang,
-		Composer: r.Composer, Sources: r.Sources, Confidence: r.Confidence}
-	var out any
-	if r.Kind == "answer" {
-		out = Answer{Type: "answer", ID: id, ReplyTo: replyTo, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang), Sources: r.Sources,
-			Confidence: r.Confidence, Composer: r.Composer, AIGenerated: true, Label: c.srv.catalog.T(r.Lang, "answer.label", nil)}
-	} else {
-		out = Handoff{Type: "handoff", ID: id, ReplyTo: replyTo, Reason: r.Reason, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang),
-			Sources: r.Sources, Contact: r.Contact, Options: c.options(r), AIGenerated: true, Confidence: r.Confidence}
-	}
-	var askedMsg any
-	if asked != nil {
-		// In the history a question carries the language it was taken in, for the client to
-		// show it right to left when it was Arabic or Persian.
-		q := *asked
-		q.Lang = r.Lang
-		askedMsg = q
-	}
-	if err := c.srv.store.SaveExchange(ctx, c.conv.ID, c.lang, askedMsg, stored, out); err != nil {
-		return err
-	}
-	// Counted before it is sent: whoever reads the metrics after the reply sees it counted.
-	c.srv.cfg.Metrics.replied(r, time.Since(start))
-	c.queue(out)
+	c.deliver(start, x)
 	return nil
+}
+
+// deliver sends a stored reply; start is when the request for it came in.
+func (c *client) deliver(start time.Time, x conversation.Exchange) {
+	// Counted before it is sent: whoever reads the metrics after the reply sees it counted.
+	c.srv.cfg.Metrics.replied(x.Reply, time.Since(start))
+	c.queue(x.Message)
+}
+
+// The protocol's messages of a turn, which the conversation stores as written.
+var _ conversation.Protocol = (*client)(nil)
+
+// Asked is an ask as stored: only what an ask carries, redacted. In the history it carries the
+// language it was answered in, for the client to show it right to left when that was Arabic or
+// Persian.
+func (c *client) Asked(id, text, lang string) any {
+	return ClientMessage{Type: "ask", ID: id, Text: text, Lang: lang}
+}
+
+// Replied is an answer or a handoff message.
+func (c *client) Replied(id, replyTo string, r bot.Reply) any {
+	if r.Kind == "answer" {
+		return Answer{Type: "answer", ID: id, ReplyTo: replyTo, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang), Sources: r.Sources,
+			Confidence: r.Confidence, Composer: r.Composer, AIGenerated: true, Label: c.srv.catalog.T(r.Lang, "answer.label", nil)}
+	}
+	return Handoff{Type: "handoff", ID: id, ReplyTo: replyTo, Reason: r.Reason, Text: r.Text, Lang: r.Lang, Dir: dir(r.Lang),
+		Sources: r.Sources, Contact: r.Contact, Options: c.options(r), AIGenerated: true, Confidence: r.Confidence}
+}
+
+// Streamed sends a part of a generative answer as it is written.
+func (c *client) Streamed(id, part string) {
+	c.queue(Delta{Type: "answer_delta", ID: id, Text: part})
 }
 
 // options are the ways to a person a handoff offers: a live agent when one is online, a
 // callback, an e-mail answer, and the responsible office's own contact when known.
-func (c *client) options(r Reply) []Option {
+func (c *client) options(r bot.Reply) []Option {
 	t := func(id string) string { return c.srv.catalog.T(r.Lang, id, nil) }
 	var opts []Option
 	if c.srv.agents.Online(r.Lang) {
@@ -247,8 +230,8 @@ func (c *client) options(r Reply) []Option {
 }
 
 func (c *client) rate(ctx context.Context, msg ClientMessage) error {
-	err := c.srv.store.Rate(ctx, c.conv.ID, msg.AnswerID, msg.Value, c.srv.redactor.Redact(msg.Comment))
-	if errors.Is(err, ErrNotFound) {
+	err := c.srv.turns.Rate(ctx, c.conv.ID, msg.AnswerID, msg.Value, msg.Comment)
+	if errors.Is(err, conversation.ErrNotFound) {
 		c.sendError(CodeUnknownAnswer, msg.AnswerID)
 		return nil
 	}
@@ -256,19 +239,18 @@ func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 		return err
 	}
 	c.srv.cfg.Metrics.rated(msg.Value)
-	c.queue(Rated{Type: "rated", AnswerID: msg.AnswerID, Text: c.srv.catalog.T(c.lang, "rated.thanks", nil)})
+	c.queue(Rated{Type: "rated", AnswerID: msg.AnswerID, Text: c.srv.catalog.T(c.conv.Lang, "rated.thanks", nil)})
 	return nil
 }
 
-func (c *client) handoff(ctx context.Context, msg ClientMessage) error {
+func (c *client) handoff(ctx context.Context) error {
 	start := time.Now()
-	data := map[string]any{"City": c.srv.city.Name}
-	text := c.srv.catalog.T(c.lang, "handoff.user_request", data)
-	if !c.srv.agents.Online(c.lang) {
-		text += " " + c.srv.catalog.T(c.lang, "handoff.agents_offline", data)
+	x, err := c.srv.turns.HandOff(ctx, &c.conv, c.srv.agents.Online(c.conv.Lang), c)
+	if err != nil {
+		return err
 	}
-	r := c.srv.engine.handoff(c.lang, ReasonUserRequest, text, nil, nil)
-	return c.deliver(ctx, start, c.nextID(), nil, "", "", r)
+	c.deliver(start, x)
+	return nil
 }
 
 func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
@@ -276,14 +258,14 @@ func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 		c.sendError(CodeConsentRequired, "")
 		return nil
 	}
-	number, err := c.srv.store.CreateTicket(ctx, c.conv.ID, Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
-		Email: msg.Email, Note: c.srv.redactor.Redact(msg.Text), Lang: c.lang})
+	number, err := c.srv.turns.Ticket(ctx, c.conv.ID, conversation.Ticket{Kind: msg.Kind, Name: msg.Name, Phone: msg.Phone,
+		Email: msg.Email, Note: msg.Text, Lang: c.conv.Lang})
 	if err != nil {
 		return err
 	}
 	c.srv.cfg.Metrics.ticket()
 	c.queue(TicketCreated{Type: "ticket_created", Number: number,
-		Text: c.srv.catalog.T(c.lang, "ticket.created", map[string]any{"Number": number})})
+		Text: c.srv.catalog.T(c.conv.Lang, "ticket.created", map[string]any{"Number": number})})
 	return nil
 }
 
@@ -296,7 +278,7 @@ func (c *client) forget(ctx context.Context) error {
 	}
 	c.srv.cfg.Metrics.forgot()
 	c.queue(Forgotten{Type: "forgotten"})
-	conv, token, err := c.srv.store.Create(ctx, c.lang)
+	conv, token, err := c.srv.store.Create(ctx, c.conv.Lang)
 	if err != nil {
 		// The old conversation is gone and there is no new one to go on with: the client
 		// reconnects and gets one.
@@ -319,7 +301,7 @@ var errorTexts = map[string]string{
 
 func (c *client) sendError(code, replyTo string) {
 	c.srv.cfg.Metrics.error(code)
-	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.lang, errorTexts[code], nil), ReplyTo: replyTo})
+	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.conv.Lang, errorTexts[code], nil), ReplyTo: replyTo})
 }
 
 // queue writes a message to the client. A client that cannot take it within WriteWait is

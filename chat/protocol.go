@@ -1,10 +1,12 @@
-package bot
+package chat
 
 import (
 	"encoding/json"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/citybot-project/citybot/bot"
 )
 
 // ProtocolVersion is the version of the WebSocket protocol in docs/protocol.md.
@@ -31,14 +33,6 @@ const (
 	CodeRateLimited     = "rate_limited"
 	CodeInternal        = "internal"
 	CodeConsentRequired = "consent_required" // a ticket without consent to store contact data
-)
-
-// Handoff reasons.
-const (
-	ReasonLowConfidence  = "low_confidence"
-	ReasonOutOfScope     = "out_of_scope"
-	ReasonNotResponsible = "not_responsible"
-	ReasonUserRequest    = "user_request"
 )
 
 // ClientMessage is any message a client sends; Type says which fields matter.
@@ -109,7 +103,7 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 		m.Comment = comment
 	case "handoff":
 		if m.Reason == "" {
-			m.Reason = ReasonUserRequest
+			m.Reason = bot.ReasonUserRequest
 		}
 	case "ticket":
 		if m.Kind != "callback" && m.Kind != "email" {
@@ -168,22 +162,6 @@ func checkText(s string, limit int, required bool) (string, *ProtocolError) {
 	return s, nil
 }
 
-// Source is a page an answer is built from.
-type Source struct {
-	Title   string `json:"title"`
-	URL     string `json:"url"`
-	Snippet string `json:"snippet"`
-}
-
-// Contact is an office's ways to be reached, as its page states them.
-type Contact struct {
-	Office string `json:"office,omitempty"`
-	Phone  string `json:"phone,omitempty"`
-	Email  string `json:"email,omitempty"`
-	Hours  string `json:"hours,omitempty"`
-	URL    string `json:"url,omitempty"`
-}
-
 // Option is a way to reach a person that a handoff offers.
 type Option struct {
 	Kind  string `json:"kind"` // agent, callback, email, office
@@ -208,17 +186,17 @@ type Welcome struct {
 
 // Answer is the bot's answer to a question.
 type Answer struct {
-	Type        string   `json:"type"`
-	ID          string   `json:"id"`
-	ReplyTo     string   `json:"reply_to"`
-	Text        string   `json:"text"`
-	Lang        string   `json:"lang"`
-	Dir         string   `json:"dir"`
-	Sources     []Source `json:"sources"`
-	Confidence  float64  `json:"confidence"`
-	Composer    string   `json:"composer"` // extractive or llm
-	AIGenerated bool     `json:"ai_generated"`
-	Label       string   `json:"label"` // the AI label in the citizen's language
+	Type        string       `json:"type"`
+	ID          string       `json:"id"`
+	ReplyTo     string       `json:"reply_to"`
+	Text        string       `json:"text"`
+	Lang        string       `json:"lang"`
+	Dir         string       `json:"dir"`
+	Sources     []bot.Source `json:"sources"`
+	Confidence  float64      `json:"confidence"`
+	Composer    string       `json:"composer"` // extractive or llm
+	AIGenerated bool         `json:"ai_generated"`
+	Label       string       `json:"label"` // the AI label in the citizen's language
 }
 
 // Delta is a streamed part of an answer.
@@ -230,18 +208,18 @@ type Delta struct {
 
 // Handoff is the bot's offer of a person instead of an answer.
 type Handoff struct {
-	Type        string   `json:"type"`
-	ID          string   `json:"id"`
-	ReplyTo     string   `json:"reply_to,omitempty"`
-	Reason      string   `json:"reason"`
-	Text        string   `json:"text"`
-	Lang        string   `json:"lang"`
-	Dir         string   `json:"dir"`
-	Sources     []Source `json:"sources"`
-	Contact     *Contact `json:"contact,omitempty"`
-	Options     []Option `json:"options"`
-	AIGenerated bool     `json:"ai_generated"`
-	Confidence  float64  `json:"confidence"`
+	Type        string       `json:"type"`
+	ID          string       `json:"id"`
+	ReplyTo     string       `json:"reply_to,omitempty"`
+	Reason      string       `json:"reason"`
+	Text        string       `json:"text"`
+	Lang        string       `json:"lang"`
+	Dir         string       `json:"dir"`
+	Sources     []bot.Source `json:"sources"`
+	Contact     *bot.Contact `json:"contact,omitempty"`
+	Options     []Option     `json:"options"`
+	AIGenerated bool         `json:"ai_generated"`
+	Confidence  float64      `json:"confidence"`
 }
 
 // Rated confirms a stored rating.

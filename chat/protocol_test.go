@@ -1,10 +1,12 @@
-package bot
+package chat
 
 import (
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/citybot-project/citybot/bot"
 )
 
 // TestProtocolExample replays the example exchange of docs/protocol.md against a real server:
@@ -71,7 +73,7 @@ func TestDecodeClientMessage(t *testing.T) {
 	if err != nil || m.Text != "Hallo?" || m.Lang != "tr" {
 		t.Fatalf("%+v %v", m, err)
 	}
-	if m, err := DecodeClientMessage([]byte(`{"type":"handoff"}`)); err != nil || m.Reason != ReasonUserRequest {
+	if m, err := DecodeClientMessage([]byte(`{"type":"handoff"}`)); err != nil || m.Reason != bot.ReasonUserRequest {
 		t.Fatalf("handoff without reason: %+v %v", m, err)
 	}
 	if _, err := DecodeClientMessage([]byte(`{"type":"rate","answer_id":"a1","value":"up","comment":"` + strings.Repeat("x", MaxCommentRunes+1) + `"}`)); err == nil || err.Code != CodeTooLong {

@@ -1,4 +1,4 @@
-package bot
+package chat
 
 import (
 	"testing"
@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/citybot-project/citybot/bot"
 )
 
 func TestMetricsCountWhatHappens(t *testing.T) {
@@ -31,7 +33,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	if got := testutil.ToFloat64(m.replies.WithLabelValues("answer", "", "de")); got != 1 {
 		t.Errorf("answers in German %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(m.replies.WithLabelValues("handoff", ReasonOutOfScope, "de")); got != 1 {
+	if got := testutil.ToFloat64(m.replies.WithLabelValues("handoff", bot.ReasonOutOfScope, "de")); got != 1 {
 		t.Errorf("out-of-scope handoffs %v, want 1", got)
 	}
 	var hist dto.Metric

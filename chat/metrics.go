@@ -1,9 +1,11 @@
-package bot
+package chat
 
 import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/citybot-project/citybot/bot"
 )
 
 // Metrics are what a city's operations team watches: answers and handoffs by kind, reason and
@@ -43,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) replied(r Reply, took time.Duration) {
+func (m *Metrics) replied(r bot.Reply, took time.Duration) {
 	if m == nil {
 		return
 	}

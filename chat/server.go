@@ -1,4 +1,7 @@
-package bot
+// Package chat serves citizens over WebSockets: the protocol of docs/protocol.md, one connection
+// per citizen with its limits (per connection and per client address), and the metrics the
+// operations team watches.
+package chat
 
 import (
 	"context"
@@ -14,6 +17,8 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
 )
 
@@ -36,9 +41,6 @@ type ServerConfig struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	Metrics        *Metrics // nil: nothing is measured
-	// KnownNumbers tells the numbers the city's pages state, which redaction keeps (nil: none;
-	// knowledge.Index implements it).
-	KnownNumbers KnownNumbers
 }
 
 // Agents tells whether people of the service desk are available for a live chat. The service
@@ -56,11 +58,10 @@ func (NoAgents) Online(string) bool { return false }
 // Server serves the chat protocol over WebSockets.
 type Server struct {
 	agents   Agents
-	engine   *Engine
-	store    *Store
+	turns    *conversation.Service
+	store    *conversation.Store
 	catalog  *i18n.Catalog
-	redactor *Redactor
-	city     City
+	city     bot.City
 	cfg      ServerConfig
 	log      *slog.Logger
 	now      func() time.Time
@@ -79,9 +80,10 @@ type addrLimit struct {
 	seen  time.Time
 }
 
-// NewServer returns a chat server.
-func NewServer(e *Engine, st *Store, cat *i18n.Catalog, city City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
-	s := &Server{agents: NoAgents{}, engine: e, store: st, catalog: cat, redactor: NewRedactor(now).WithKnownNumbers(cfg.KnownNumbers), city: city, cfg: cfg, log: log, now: now,
+// NewServer returns a chat server that runs citizens' turns through turns and keeps their
+// conversations in st, the store turns stores in.
+func NewServer(turns *conversation.Service, st *conversation.Store, cat *i18n.Catalog, city bot.City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
+	s := &Server{agents: NoAgents{}, turns: turns, store: st, catalog: cat, city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
 	if s.cfg.WriteWait <= 0 {
 		s.cfg.WriteWait = writeWait
