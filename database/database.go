@@ -78,6 +78,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	return db, nil
 }
 
+// Ping tells whether the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
 // Close closes the pool and stops the embedded cluster if this process was its last user.
 func (db *DB) Close() {
 	if db.Pool != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/web"
 	"github.com/citybot-project/citybot/widget"
 )
 
@@ -80,7 +81,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, routes(srv, db, assets), srv, e.log)
+	return serveHTTP(ctx, ln, routes(srv, db, assets, e.log), srv, e.log)
 }
 
 // newChatServer returns the chat server and its catalog, which the widget's texts come from.
@@ -96,24 +97,9 @@ func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *bot.Me
 	return bot.NewServer(engine, bot.NewStore(db.Pool, time.Now), catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
-// routes is citybot's whole HTTP surface.
-func routes(srv *bot.Server, db *database.DB, assets *widget.Assets) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ws", srv.ServeWS)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.Pool.Ping(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
-	assets.Register(mux)
-	return mux
+// routes wires the chat, the database and the widget into the HTTP surface (web.Routes).
+func routes(srv *bot.Server, db *database.DB, assets *widget.Assets, log *slog.Logger) http.Handler {
+	return web.Routes(web.Surface{Chat: srv, DB: db, Widget: assets, Log: log})
 }
 
 // serveMetrics serves Prometheus metrics on their own listener until ctx ends: operations

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,7 @@ func TestRoutesServeWidget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := routes(nil, nil, assets) // the chat server and database are not asked for here
+	h := routes(nil, nil, assets, slog.New(slog.DiscardHandler)) // the chat server and database are not asked for here
 	get := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
