@@ -21,16 +21,20 @@ import (
 	"github.com/citybot-project/citybot/widget"
 )
 
-const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT]
+const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--migrate]
 
 Serves citizens: the chat protocol on /ws, the embeddable widget on /widget.js, /healthz,
 /readyz, and a demo city page that embeds the widget on /; Prometheus metrics on /metrics of
---metrics-addr, a listener of their own.`
+--metrics-addr, a listener of their own.
+
+A DATABASE_URL database whose schema is older than this citybot's is refused: back it up and run
+citybot migrate, or start with --migrate. The embedded cluster is migrated at start.`
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", serveUsage, e.stderr)
 	addr := fs.String("addr", e.cfg.Addr, "address to listen on ("+envAddr+")")
 	metricsAddr := fs.String("metrics-addr", e.cfg.MetricsAddr, "address for Prometheus metrics on /metrics, empty for none ("+envMetricsAddr+")")
+	migrate := fs.Bool("migrate", false, "apply pending database migrations first, as citybot migrate does")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -38,11 +42,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s and %s must be set: every welcome names the town and links its privacy notice "+
 			"(make demo sets them for the sample city)", envCity, envPrivacyURL)
 	}
-	db, ix, err := openIndex(ctx, e)
+	db, err := openDB(ctx, e, *migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ix, err := newIndex(ctx, e, db)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := ix.Warm(ctx); err != nil {
 		// Cold caches make the first answers slower, not wrong.
