@@ -1,5 +1,5 @@
 // Package database opens citybot's store of record, PostgreSQL with pgvector: a server named by
-// DATABASE_URL, or a private cluster under the data directory, migrated to the newest schema.
+// DATABASE_URL, or a private cluster under the data directory, with the binary's schema.
 package database
 
 import (
@@ -23,16 +23,22 @@ type Options struct {
 	DataDir string // where the embedded cluster lives
 	MaxConn int32  // pool size; 0 takes pgx's default
 	Log     *slog.Logger
+	// Migrate upgrades a DATABASE_URL database whose schema is older than the binary's; without
+	// it Open refuses such a database with a *SchemaError, since an upgrade is the moment for a
+	// backup. The embedded cluster, which citybot runs itself, and a database without any of
+	// citybot's schema yet (nothing in it to lose) are migrated regardless.
+	Migrate bool
 }
 
-// DB is an open, migrated database.
+// DB is an open database with the binary's schema.
 type DB struct {
 	Pool    *pgxpool.Pool
 	cluster *Cluster
 }
 
-// Open connects (starting the embedded cluster when no URL is given), applies pending migrations,
-// and returns a pool whose connections know pgvector's types.
+// Open connects (starting the embedded cluster when no URL is given), brings the schema up to
+// date or refuses an out-of-date one (see Options.Migrate), and returns a pool whose connections
+// know pgvector's types.
 func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -47,7 +53,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		db.cluster = c
 		url = c.URL()
 	}
-	if err := migrateURL(ctx, url, o.Log); err != nil {
+	if err := prepare(ctx, url, o.Migrate || db.cluster != nil, o.Log); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -78,6 +84,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	return db, nil
 }
 
+// Ping tells whether the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
 // Close closes the pool and stops the embedded cluster if this process was its last user.
 func (db *DB) Close() {
 	if db.Pool != nil {
@@ -91,14 +100,95 @@ func (db *DB) Close() {
 // migrationLock is the advisory lock key that serialises concurrent migrators.
 const migrationLock = 0x636974796 // "city"
 
-func migrateURL(ctx context.Context, url string, log *slog.Logger) error {
+// SchemaError refuses a database whose schema is older than the binary's.
+type SchemaError struct {
+	Pending []string // the migrations not applied yet, by name without .sql, in order
+}
+
+func (e *SchemaError) Error() string {
+	n := "migrations"
+	if len(e.Pending) == 1 {
+		n = "migration"
+	}
+	return fmt.Sprintf("the database schema is older than this citybot's: %d %s pending (%s)", len(e.Pending), n,
+		strings.Join(e.Pending, ", "))
+}
+
+// prepare migrates the database at url, or checks that it needs no migration unless upgrade.
+func prepare(ctx context.Context, url string, upgrade bool, log *slog.Logger) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return fmt.Errorf("connect to database: %w", err)
 	}
 	defer conn.Close(ctx)
+	pending, applied, err := Pending(ctx, conn, migrations.FS)
+	if err != nil {
+		return err
+	}
+	if unknown := unknownMigrations(migrations.FS, applied); len(unknown) > 0 {
+		// Forward-only migrations add; an older binary usually still works on a newer schema.
+		log.Warn("the database has migrations this citybot does not know: a newer version migrated it", "migrations", unknown)
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	if len(applied) > 0 && !upgrade {
+		return &SchemaError{Pending: trimSQL(pending)}
+	}
 	_, err = Migrate(ctx, conn, migrations.FS, log)
 	return err
+}
+
+// Pending lists the files of fsys that the database has not applied, in name order, and the
+// names it has applied (none when it has no schema_migrations table yet).
+func Pending(ctx context.Context, q Querier, fsys fs.FS) (pending, applied []string, err error) {
+	var exists bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&exists); err != nil {
+		return nil, nil, fmt.Errorf("check schema: %w", err)
+	}
+	done := map[string]bool{}
+	if exists {
+		rows, err := q.Query(ctx, "SELECT name FROM schema_migrations ORDER BY name")
+		if err != nil {
+			return nil, nil, fmt.Errorf("check schema: %w", err)
+		}
+		if applied, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, nil, fmt.Errorf("check schema: %w", err)
+		}
+		for _, n := range applied {
+			done[n] = true
+		}
+	}
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if !done[n] {
+			pending = append(pending, n)
+		}
+	}
+	return pending, applied, nil
+}
+
+// unknownMigrations are the applied migrations that fsys lacks.
+func unknownMigrations(fsys fs.FS, applied []string) []string {
+	var unknown []string
+	for _, n := range applied {
+		if _, err := fs.Stat(fsys, n); err != nil {
+			unknown = append(unknown, n)
+		}
+	}
+	return unknown
+}
+
+func trimSQL(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.TrimSuffix(n, ".sql")
+	}
+	return out
 }
 
 // Migrate applies the files of fsys not yet recorded in schema_migrations, in name order, each in

@@ -2,10 +2,12 @@ package database_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -130,5 +132,67 @@ func TestEmbeddedClusterIsSharedAndStoppedByLastUser(t *testing.T) {
 	defer third.Close()
 	if err := third.Pool.QueryRow(ctx, "SELECT to_regclass('shared_marker') IS NOT NULL").Scan(&ok); err != nil || !ok {
 		t.Fatal("data lost across restart")
+	}
+}
+
+// TestOpenRefusesOutdatedSchema: a DATABASE_URL database that an older citybot migrated is
+// refused, naming what is pending, until it is migrated on purpose; an empty one is set up.
+func TestOpenRefusesOutdatedSchema(t *testing.T) {
+	ctx := context.Background()
+	url, newest := dbtest.OutdatedURL(t)
+	_, err := database.Open(ctx, database.Options{URL: url, Log: quiet})
+	var se *database.SchemaError
+	if !errors.As(err, &se) || len(se.Pending) != 1 || se.Pending[0] != newest ||
+		!strings.Contains(err.Error(), "1 migration pending ("+newest+")") {
+		t.Fatalf("open of an outdated schema: %v", err)
+	}
+	db, err := database.Open(ctx, database.Options{URL: url, Log: quiet, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, applied, err := database.Pending(ctx, db.Pool, migrations.FS)
+	db.Close()
+	if err != nil || len(pending) != 0 || applied[len(applied)-1] != newest+".sql" {
+		t.Fatalf("after migrating: pending %v, applied %v, %v", pending, applied, err)
+	}
+	// Up to date, it opens without being told to migrate.
+	db, err = database.Open(ctx, database.Options{URL: url, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	// A database with none of citybot's schema has nothing to back up: it is set up.
+	db, err = database.Open(ctx, database.Options{URL: dbtest.URL(t), Log: quiet})
+	if err != nil {
+		t.Fatalf("open of an empty database: %v", err)
+	}
+	defer db.Close()
+	if pending, _, err := database.Pending(ctx, db.Pool, migrations.FS); err != nil || len(pending) != 0 {
+		t.Fatalf("empty database after open: pending %v, %v", pending, err)
+	}
+}
+
+// A database that a newer citybot migrated still opens: forward-only migrations add.
+func TestOpenAcceptsNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.URL(t)
+	db, err := database.Open(ctx, database.Options{URL: url, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Pool.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ('9999_from_the_future.sql')")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	db, err = database.Open(ctx, database.Options{URL: url, Log: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if !strings.Contains(log.String(), "9999_from_the_future") {
+		t.Errorf("no warning about the unknown migration: %s", log.String())
 	}
 }

@@ -6,15 +6,13 @@ package widget
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"strings"
 
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/web"
 )
 
 //go:embed app.js app.css loader.js demo
@@ -23,11 +21,10 @@ var files embed.FS
 // Assets are the widget's files, built once at start-up: the catalog may be a city's own, so
 // the bundle and its hash are only known then.
 type Assets struct {
-	loader *asset
-	bundle *asset
-	name   string             // the bundle's file name under /widget/, e.g. app.3f2a….js
-	demo   map[string]*asset  // the mock city page and its files, by name
-	test   *template.Template // the bare test page, with data attributes from its query
+	loader *web.Asset
+	bundle *web.Asset            // named app.<hash>.js, under /widget/
+	demo   map[string]*web.Asset // the mock city page and its files, by name
+	test   *template.Template    // the bare test page, with data attributes from its query
 }
 
 // New builds the widget's assets with the texts of cat.
@@ -36,13 +33,12 @@ func New(cat *i18n.Catalog) (*Assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(js)
-	name := "app." + hex.EncodeToString(sum[:8]) + ".js"
+	b := web.NewHashedAsset("app", ".js", js, web.TypeJS)
 	src, err := files.ReadFile("loader.js")
 	if err != nil {
 		return nil, fmt.Errorf("widget loader: %w", err)
 	}
-	loader, err := fill(src, map[string][]byte{"__BUNDLE__": []byte("/widget/" + name)})
+	loader, err := fill(src, map[string][]byte{"__BUNDLE__": []byte("/widget/" + b.Name())})
 	if err != nil {
 		return nil, fmt.Errorf("widget loader: %w", err)
 	}
@@ -54,8 +50,7 @@ func New(cat *i18n.Catalog) (*Assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Assets{loader: newAsset(loader, typeJS, cacheRevalidate), bundle: newAsset(js, typeJS, cacheForever),
-		name: name, demo: demo, test: test}, nil
+	return &Assets{loader: web.NewAsset(loader, web.TypeJS), bundle: b, demo: demo, test: test}, nil
 }
 
 // bundle is app.js with app.css and the catalog's texts filled in.
@@ -84,12 +79,12 @@ func bundle(cat *i18n.Catalog) ([]byte, error) {
 }
 
 // demoFiles are the mock city page and its stylesheet and script.
-func demoFiles() (map[string]*asset, error) {
+func demoFiles() (map[string]*web.Asset, error) {
 	entries, err := files.ReadDir("demo")
 	if err != nil {
 		return nil, fmt.Errorf("widget demo: %w", err)
 	}
-	demo := map[string]*asset{}
+	demo := map[string]*web.Asset{}
 	for _, e := range entries {
 		if e.Name() == "test.html" { // a template, served by serveTest
 			continue
@@ -98,7 +93,7 @@ func demoFiles() (map[string]*asset, error) {
 		if err != nil {
 			return nil, fmt.Errorf("widget demo: %w", err)
 		}
-		demo[e.Name()] = newAsset(b, contentType(e.Name()), cacheRevalidate)
+		demo[e.Name()] = web.NewAsset(b, web.ContentType(e.Name()))
 	}
 	return demo, nil
 }
@@ -136,20 +131,8 @@ func fill(src []byte, values map[string][]byte) ([]byte, error) {
 }
 
 // BundlePath is the URL path of the hashed bundle.
-func (a *Assets) BundlePath() string { return "/widget/" + a.name }
+func (a *Assets) BundlePath() string { return "/widget/" + a.bundle.Name() }
 
 // BundleSize is the bundle's size (JavaScript with its CSS and texts) as sent uncompressed and
 // gzipped.
-func (a *Assets) BundleSize() (raw, gzipped int) { return len(a.bundle.body), len(a.bundle.gz) }
-
-func contentType(name string) string {
-	switch {
-	case strings.HasSuffix(name, ".html"):
-		return "text/html; charset=utf-8"
-	case strings.HasSuffix(name, ".css"):
-		return "text/css; charset=utf-8"
-	case strings.HasSuffix(name, ".js"):
-		return typeJS
-	}
-	return "application/octet-stream"
-}
+func (a *Assets) BundleSize() (raw, gzipped int) { return a.bundle.Size() }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/eval"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/tenant"
 )
@@ -42,7 +43,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	qs, err := readQuestions([]string{*questions})
+	qs, err := eval.ReadQuestions([]string{*questions})
 	if err != nil {
 		return err
 	}
@@ -151,12 +152,12 @@ func connString(c *pgx.ConnConfig) string {
 	return s
 }
 
-func benchSearch(ctx context.Context, e *env, ix *knowledge.Index, qs []question, rounds int) error {
+func benchSearch(ctx context.Context, e *env, ix *knowledge.Index, qs []eval.Question, rounds int) error {
 	var lat []time.Duration
 	for r := 0; r < rounds; r++ {
 		for _, q := range qs {
 			start := time.Now()
-			if _, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: mrrDepth}); err != nil {
+			if _, err := ix.Search(ctx, knowledge.Query{Text: q.Question, Limit: eval.MRRDepth}); err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(start))
@@ -207,7 +208,7 @@ func (s *syntheticSource) Walk(ctx context.Context, visit func(knowledge.Item)) 
 	return nil
 }
 
-func benchSynthetic(ctx context.Context, e *env, site, baseURL string, chunks int, qs []question, rounds int) error {
+func benchSynthetic(ctx context.Context, e *env, site, baseURL string, chunks int, qs []eval.Question, rounds int) error {
 	src := &syntheticSource{base: "https://synthetisch.example", chunks: chunks}
 	files, _ := filepath.Glob(filepath.Join(site, "buergerservice", "*.html"))
 	for _, f := range files {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/citybot-project/citybot/eval"
 )
 
 // loadOptions shape `citybot bench --load`.
@@ -30,7 +32,7 @@ type loadOptions struct {
 // benchLoad starts `citybot serve` as a child process (so its memory is its own), then measures
 // it over real WebSockets on loopback: citizens who ask again 0.5–1.5 s after every answer, the
 // most answers per second without think time, and the memory of idle connections.
-func benchLoad(ctx context.Context, e *env, o loadOptions, qs []question) error {
+func benchLoad(ctx context.Context, e *env, o loadOptions, qs []eval.Question) error {
 	port, err := freePort()
 	if err != nil {
 		return err

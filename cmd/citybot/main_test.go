@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/eval"
 	"github.com/citybot-project/citybot/knowledge"
 )
 
@@ -129,7 +129,7 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 			t.Errorf("eval JSON lacks %q", k)
 		}
 	}
-	var rep evalReport
+	var rep eval.Report
 	json.Unmarshal([]byte(stdout), &rep)
 	if rep.Questions < 200 || rep.FactRecall == nil || rep.OOSDeclined == nil || rep.FalseHandoff == nil {
 		t.Fatalf("questions %d, answering metrics %v %v %v", rep.Questions, rep.FactRecall, rep.OOSDeclined, rep.FalseHandoff)
@@ -170,7 +170,7 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 
 	// Fact recall leaves out the questions without facts and counts redirects by the authority
 	// they name.
-	qs, err := readQuestions([]string{filepath.Join(sample, "eval", "dev.*.jsonl")})
+	qs, err := eval.ReadQuestions([]string{filepath.Join(sample, "eval", "dev.*.jsonl")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,85 +204,6 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 	}
 	t.Logf("dev questions: hit@1 %.2f hit@3 %.2f mrr %.2f fact recall %.2f (%d without facts, redirects %.2f) declined %.2f false handoffs %.2f; baseline %.2f / %.2f",
 		rep.HitAt1, rep.HitAt3, rep.MRR, *rep.FactRecall, rep.WithoutFacts, *rep.RedirectNamed, *rep.OOSDeclined, *rep.FalseHandoff, b.HitAt1, b.HitAt3)
-}
-
-func TestFactCheck(t *testing.T) {
-	answer := func(text string) bot.Reply { return bot.Reply{Kind: "answer", Text: text} }
-	handoff := func(text string) bot.Reply { return bot.Reply{Kind: "handoff", Text: text} }
-	q := func(kind string, facts ...string) question { return question{Kind: kind, Facts: facts} }
-	for i, tc := range []struct {
-		q             question
-		reply         bot.Reply
-		counts, right bool
-	}{
-		{q("answerable", "37,00 Euro"), answer("Er kostet 37,00 Euro."), true, true},
-		{q("answerable", "37,00 Euro", "sofort"), answer("Er kostet 37,00 Euro."), true, false},
-		{q("answerable", "37,00 Euro"), handoff("Er kostet 37,00 Euro, fragen Sie uns."), true, false},
-		{q("answerable"), answer("Irgendetwas."), false, false},
-		{q("answerable"), handoff("Fragen Sie uns."), false, false},
-		{q("redirect", "Amtsgericht"), handoff("Dafür ist das Amtsgericht zuständig."), true, true},
-		{q("redirect", "Amtsgericht"), answer("Das Amtsgericht stellt ihn aus."), true, true},
-		{q("redirect", "Amtsgericht"), handoff("Wenden Sie sich an das Bürgerbüro."), true, false},
-		{q("redirect"), handoff("Wenden Sie sich an das Bürgerbüro."), false, false},
-		{q("out_of_scope"), handoff("Dazu weiß ich nichts."), false, false},
-	} {
-		if counts, right := factCheck(tc.q, tc.reply); counts != tc.counts || right != tc.right {
-			t.Errorf("%d: %+v / %+v: counts %v right %v, want %v %v", i, tc.q, tc.reply, counts, right, tc.counts, tc.right)
-		}
-	}
-}
-
-func TestPrintEvalMarksRowsBelowTheBaseline(t *testing.T) {
-	ours, base := newTallies(), newTallies()
-	add := func(ts *tallies, lang string, ranks ...int) {
-		for _, r := range ranks {
-			ts.add(question{Lang: lang, Kind: "answerable"}, r)
-		}
-	}
-	add(ours, "de", 1, 1, 1, 1, 2) // hit@1 0.80
-	add(base, "de", 1, 1, 1, 2, 2) // 0.60
-	add(ours, "en", 2, 2, 1, 1, 0) // 0.40
-	add(base, "en", 1, 1, 1, 0, 0) // 0.60: marked
-	add(ours, "fa", 0, 0)          // 0.00
-	add(base, "fa", 1, 1)          // 1.00, but only 2 questions
-	var out bytes.Buffer
-	printEval(&out, ours, base)
-	rows := map[string]string{}
-	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) > 0 {
-			rows[f[0]] = line
-		}
-	}
-	if h := strings.Fields(strings.Split(out.String(), "\n")[0]); strings.Join(h, " ") != "n hit@1 hit@3 mrr | base@1 base@3" {
-		t.Errorf("header %q", h)
-	}
-	for name, want := range map[string]string{
-		"all": "all 12 0.50 0.75 0.62 | 0.67 0.83 !",
-		"de":  "de 5 0.80 1.00 0.90 | 0.60 1.00",
-		"en":  "en 5 0.40 0.80 0.60 | 0.60 0.60 !",
-		"fa":  "fa 2 0.00 0.00 0.00 | 1.00 1.00",
-	} {
-		if got := strings.Join(strings.Fields(rows[name]), " "); got != want {
-			t.Errorf("row %s: %q, want %q\n%s", name, got, want, out.String())
-		}
-	}
-}
-
-func TestEvalBadQuestionFiles(t *testing.T) {
-	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"notjson.jsonl":  "{nope\n",
-		"nokind.jsonl":   `{"id":"1","lang":"de","question":"Hallo?","expect":["https://x"],"kind":"maybe"}` + "\n",
-		"noexpect.jsonl": `{"id":"1","lang":"de","question":"Hallo?","expect":[],"kind":"answerable"}` + "\n",
-	} {
-		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
-		if _, err := readQuestionFile(filepath.Join(dir, name)); err == nil || !strings.Contains(err.Error(), name+":1") {
-			t.Errorf("%s: err %v, want it to name file and line", name, err)
-		}
-	}
-	if _, err := readQuestions([]string{filepath.Join(dir, "missing.jsonl")}); err == nil {
-		t.Error("missing file: no error")
-	}
 }
 
 func TestRerankerIsPassedOn(t *testing.T) {
@@ -331,7 +252,7 @@ func TestEvalOnAuenstadt(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, stderr)
 	}
-	var rep evalReport
+	var rep eval.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.FactRecall == nil || rep.OOSDeclined == nil || rep.FalseHandoff == nil {
 		t.Fatalf("eval JSON %s: %v", stdout, err)
 	}

@@ -119,10 +119,20 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// openDB opens the configured database. migrate upgrades a DATABASE_URL database whose schema is
+// older than the binary's; without it such a database is refused with what to run.
+func openDB(ctx context.Context, e *env, migrate bool) (*database.DB, error) {
+	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log,
+		MaxConn: int32(e.cfg.DBConns), Migrate: migrate})
+	if se := (*database.SchemaError)(nil); errors.As(err, &se) {
+		return nil, fmt.Errorf("%w; back up the database, then run: citybot migrate", err)
+	}
+	return db, err
+}
+
 // openIndex opens the database and the knowledge index over it as configured.
 func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, error) {
-	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log,
-		MaxConn: int32(e.cfg.DBConns)})
+	db, err := openDB(ctx, e, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,7 +258,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
+	db, err := openDB(ctx, e, true)
 	if err != nil {
 		return err
 	}

@@ -20,19 +20,24 @@ import (
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/privacy"
+	"github.com/citybot-project/citybot/web"
 	"github.com/citybot-project/citybot/widget"
 )
 
-const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT]
+const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--migrate]
 
 Serves citizens: the chat protocol on /ws, the embeddable widget on /widget.js, /healthz,
 /readyz, and a demo city page that embeds the widget on /; Prometheus metrics on /metrics of
---metrics-addr, a listener of their own.`
+--metrics-addr, a listener of their own.
+
+A DATABASE_URL database whose schema is older than this citybot's is refused: back it up and run
+citybot migrate, or start with --migrate. The embedded cluster is migrated at start.`
 
 func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", serveUsage, e.stderr)
 	addr := fs.String("addr", e.cfg.Addr, "address to listen on ("+envAddr+")")
 	metricsAddr := fs.String("metrics-addr", e.cfg.MetricsAddr, "address for Prometheus metrics on /metrics, empty for none ("+envMetricsAddr+")")
+	migrate := fs.Bool("migrate", false, "apply pending database migrations first, as citybot migrate does")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -40,11 +45,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%s and %s must be set: every welcome names the town and links its privacy notice "+
 			"(make demo sets them for the sample city)", envCity, envPrivacyURL)
 	}
-	db, ix, err := openIndex(ctx, e)
+	db, err := openDB(ctx, e, *migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ix, err := newIndex(ctx, e, db)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := ix.Warm(ctx); err != nil {
 		// Cold caches make the first answers slower, not wrong.
@@ -83,7 +92,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, routes(srv, db, assets), srv, e.log)
+	return serveHTTP(ctx, ln, routes(srv, db, assets, e.log), srv, e.log)
 }
 
 // newChatServer returns the chat server and its catalog, which the widget's texts come from.
@@ -102,24 +111,9 @@ func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *chat.M
 	return chat.NewServer(turns, st, catalog, city, cfg, e.log, time.Now), catalog, nil
 }
 
-// routes is citybot's whole HTTP surface.
-func routes(srv *chat.Server, db *database.DB, assets *widget.Assets) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ws", srv.ServeWS)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := db.Pool.Ping(ctx); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
-	assets.Register(mux)
-	return mux
+// routes wires the chat, the database and the widget into the HTTP surface (web.Routes).
+func routes(srv *chat.Server, db *database.DB, assets *widget.Assets, log *slog.Logger) http.Handler {
+	return web.Routes(web.Surface{Chat: srv, DB: db, Widget: assets, Log: log})
 }
 
 // serveMetrics serves Prometheus metrics on their own listener until ctx ends: operations

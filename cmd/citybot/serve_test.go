@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ func TestRoutesServeWidget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := routes(nil, nil, assets) // the chat server and database are not asked for here
+	h := routes(nil, nil, assets, slog.New(slog.DiscardHandler)) // the chat server and database are not asked for here
 	get := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
@@ -69,33 +71,48 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startServe runs `citybot serve` with env and args (which name --addr) until the test ends,
+// when it must exit 0, and returns once /readyz answers. Its log is read once it has exited.
+func startServe(t *testing.T, env map[string]string, args ...string) {
+	t.Helper()
+	addr := args[slices.Index(args, "--addr")+1]
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	code, exited := 0, make(chan struct{})
+	go func() {
+		code = run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), io.Discard, &stderr, func(k string) string { return env[k] })
+		close(exited)
+	}()
+	stop := func() int { cancel(); <-exited; return code }
+	t.Cleanup(func() {
+		if code := stop(); code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up: %v; exit %d: %s", err, stop(), stderr.String())
+		}
+	}
+}
+
 // TestServeWithMetrics runs `citybot serve` with a metrics listener: a citizen's question shows
 // in the metrics, which are served on their own address and not on the citizens'.
 func TestServeWithMetrics(t *testing.T) {
 	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_METRICS_ADDR": metricsAddr,
 		"CITYBOT_CITY": "Musterstadt", "CITYBOT_PRIVACY_URL": "https://www.musterstadt.example/datenschutz"}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	var stderr bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"serve", "--addr", addr}, strings.NewReader(""), io.Discard, &stderr, func(k string) string { return env[k] })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, stderr.String())
-		}
-	})
-	var c *websocket.Conn
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		var err error
-		if c, _, err = websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up: %v %s", err, stderr.String())
-		}
+	startServe(t, env, "--addr", addr)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
 	}
 	defer c.Close()
 	var m map[string]any
@@ -140,4 +157,30 @@ func TestServeNeedsItsTown(t *testing.T) {
 			t.Errorf("serve with %v poses as the sample city: %q", env, stderr)
 		}
 	}
+}
+
+// TestServeRefusesOutdatedSchema: a database an older citybot migrated is not served until it is
+// migrated on purpose, and the refusal says what to run; nor does another command upgrade it
+// quietly. After `citybot migrate`, or with `serve --migrate`, serve starts.
+func TestServeRefusesOutdatedSchema(t *testing.T) {
+	url, newest := dbtest.OutdatedURL(t)
+	env := map[string]string{"DATABASE_URL": url, "CITYBOT_LOG_LEVEL": "warn",
+		"CITYBOT_CITY": "Musterstadt", "CITYBOT_PRIVACY_URL": "https://www.musterstadt.example/datenschutz"}
+	want := "citybot serve: the database schema is older than this citybot's: 1 migration pending (" + newest +
+		"); back up the database, then run: citybot migrate\n"
+	if code, _, stderr := citybot(t, env, "serve", "--addr", freeAddr(t)); code != 1 || !strings.HasSuffix(stderr, want) {
+		t.Errorf("serve on an outdated schema: exit %d, %q; want %q", code, stderr, want)
+	}
+	if code, _, stderr := citybot(t, env, "ask", "Reisepass"); code != 1 || !strings.Contains(stderr, "run: citybot migrate") {
+		t.Errorf("ask on an outdated schema: exit %d, %q", code, stderr)
+	}
+	code, stdout, stderr := citybot(t, env, "migrate")
+	if code != 0 || !strings.Contains(stdout, "schema up to date") || !strings.Contains(stdout, newest) {
+		t.Fatalf("migrate: exit %d, %s %s", code, stdout, stderr)
+	}
+	startServe(t, env, "--addr", freeAddr(t))
+
+	url, _ = dbtest.OutdatedURL(t)
+	env["DATABASE_URL"] = url
+	startServe(t, env, "--addr", freeAddr(t), "--migrate")
 }

@@ -5,18 +5,23 @@ package dbtest
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/migrations"
 )
 
 var (
@@ -98,6 +103,37 @@ func withDB(conn, name string) string {
 		return u.String()
 	}
 	return conn + " dbname=" + name
+}
+
+// OutdatedURL creates a fresh database for t with every migration but the newest applied, as an
+// older citybot left it, and returns its connection string and the newest migration's name
+// (without .sql).
+func OutdatedURL(t testing.TB) (url, newest string) {
+	t.Helper()
+	url = URL(t)
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(names) < 2 {
+		t.Fatalf("migrations %v: %v", names, err)
+	}
+	sort.Strings(names)
+	older := fstest.MapFS{}
+	for _, n := range names[:len(names)-1] {
+		b, err := fs.ReadFile(migrations.FS, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		older[n] = &fstest.MapFile{Data: b}
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := database.Migrate(ctx, conn, older, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrate to the older schema: %v", err)
+	}
+	return url, strings.TrimSuffix(names[len(names)-1], ".sql")
 }
 
 // MustOpenDB returns a migrated database for t, closed when t ends.
