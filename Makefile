@@ -22,9 +22,9 @@ demo: setup build
 	@data=$${CITYBOT_DATA:-./var}; \
 	if [[ $$(id -u) -eq 0 && -z "$${CITYBOT_DATA:-}" ]] && ! runuser -u postgres -- test -x "$$(pwd)"; then \
 		data=/var/lib/citybot-demo; mkdir -p $$data; echo "demo: data in $$data"; fi; \
-	CITYBOT_DATA=$$data $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && \
-	CITYBOT_DATA=$$data CITYBOT_CITY=$${CITYBOT_CITY:-Musterstadt} \
-		CITYBOT_PRIVACY_URL=$${CITYBOT_PRIVACY_URL:-$(SAMPLE_BASE)/datenschutz} $(BIN) serve
+	export CITYBOT_DATA=$$data CITYBOT_CITY=$${CITYBOT_CITY:-Musterstadt} \
+		CITYBOT_PRIVACY_URL=$${CITYBOT_PRIVACY_URL:-$(SAMPLE_BASE)/datenschutz}; \
+	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && $(BIN) serve
 
 test: setup lint eval test-go fuzz-short test-browser
 
@@ -59,20 +59,20 @@ test-browser: build
 
 # The retrieval numbers on the dev questions, as reported in the README.
 eval: build
-	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) >/dev/null && \
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && CITYBOT_CITY=Musterstadt $(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) >/dev/null && \
 		$(BIN) eval --questions "sample/eval/dev.*.jsonl"; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 # The same on the second sample town (a messy legacy template, a Landkreis responsible for some
 # services), tune and held-out questions apart.
 eval-auenstadt: build
-	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir sample/auenstadt --base-url https://www.auenstadt.example >/dev/null && \
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && CITYBOT_CITY=Auenstadt $(BIN) ingest --dir sample/auenstadt --base-url https://www.auenstadt.example >/dev/null && \
 		$(BIN) eval --questions sample/eval-auenstadt/tune.jsonl && $(BIN) eval --questions sample/eval-auenstadt/holdout.jsonl; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 # Real towns' pages, rebuilt locally from the search tool (eval/realpages/README.md); never committed.
 REALPAGES ?= /work/data/realpages/site
 eval-realpages: build
 	@test -d $(REALPAGES) || { echo "eval-realpages: $(REALPAGES) missing, see eval/realpages/README.md"; exit 1; }
-	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) ingest --dir $(REALPAGES) --base-url https://realpages.invalid >/dev/null && \
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && CITYBOT_CITY=Realpages $(BIN) ingest --dir $(REALPAGES) --base-url https://realpages.invalid >/dev/null && \
 		$(BIN) eval --questions eval/realpages/questions.tune.jsonl && $(BIN) eval --questions eval/realpages/questions.holdout.jsonl; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 bench: build

@@ -41,6 +41,10 @@ func (e *Engine) compose(ctx context.Context, question string, a knowledge.Analy
 	if !sameLanguage(page.Lang, lang) {
 		intro = "answer.intro_german"
 	}
+	if owner, ok := e.city.Collections[page.Town]; ok && page.Town != e.city.Town {
+		// A linked collection's page (the Kreis's): whose it is, and that they are responsible.
+		intro, data["Owner"] = "answer.intro_collection", owner
+	}
 	b.WriteString(e.catalog.T(lang, intro, data))
 	b.WriteString("\n\n")
 	b.WriteString(quote)

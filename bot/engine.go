@@ -35,6 +35,11 @@ type City struct {
 	PrivacyURL string
 	Contact    Contact  // the general contact, when no page names an office
 	Neighbours []string // other towns citizens confuse with this one, besides the big cities
+	// Town is the town's id in the index; Collections names the collections (a Kreis's pages) its
+	// bot also searches, by their town id: an answer from one says whose page it is and that
+	// they are responsible.
+	Town        int
+	Collections map[int]string
 }
 
 // EngineConfig tunes when and how the engine answers.

@@ -49,7 +49,7 @@ func TestNoPersonalDataStoredOrLogged(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	city := bot.City{Name: "Musterstadt", PrivacyURL: "https://www.musterstadt.example/datenschutz", Contact: bot.Contact{Office: "Musterstadt", Phone: "115"}}
 	eng := bot.NewEngine(ix, ix, cat, city, bot.EngineConfig{MinConfidence: 0.3}, log)
-	st := conversation.NewStore(pool, testNow)
+	st := conversation.NewStore(pool, ix.Scope().Town, testNow)
 	turns := conversation.NewService(st, eng, privacy.NewRedactor(testNow).WithKnownNumbers(ix))
 	srv := NewServer(turns, st, cat, city, ServerConfig{Retention: 90 * 24 * time.Hour, ConnRate: 100, ConnBurst: 100}, log, testNow)
 	mux := http.NewServeMux()

@@ -61,7 +61,7 @@ func newHarness(t *testing.T, cfg ServerConfig) *harness {
 	if cfg.ConnRate == 0 {
 		cfg.ConnRate, cfg.ConnBurst = 100, 100
 	}
-	st := conversation.NewStore(pool, clock.now)
+	st := conversation.NewStore(pool, ix.Scope().Town, clock.now)
 	turns := conversation.NewService(st, eng, privacy.NewRedactor(clock.now))
 	srv := NewServer(turns, st, cat, city, cfg, quiet, clock.now)
 	mux := http.NewServeMux()

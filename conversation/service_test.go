@@ -58,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{pool: dbtest.Pool(t), eng: &engineDouble{}}
 	now := func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
-	f.st = NewStore(f.pool, now)
+	f.st = NewStore(f.pool, dbtest.Town(t, f.pool, "lindenbrueck"), now)
 	f.svc = NewService(f.st, f.eng, privacy.NewRedactor(now))
 	var err error
 	if f.conv, _, err = f.st.Create(context.Background(), "de"); err != nil {

@@ -10,7 +10,8 @@ import (
 
 // BenchmarkStoreExchange is the storage of one question and its answer.
 func BenchmarkStoreExchange(b *testing.B) {
-	st := NewStore(dbtest.Pool(b), time.Now)
+	pool := dbtest.Pool(b)
+	st := NewStore(pool, dbtest.Town(b, pool, "lindenbrueck"), time.Now)
 	ctx := context.Background()
 	conv, _, err := st.Create(ctx, "de")
 	if err != nil {

@@ -19,9 +19,16 @@ type Registry[T any] struct {
 	// process reaches a running server within that time.
 	check time.Duration
 
+	// retire, when set, is told of a T that a rebuild or a removal replaced.
+	retire func(T)
+
 	mu    sync.Mutex
 	sites map[string]*site[T]
 }
+
+// OnRetire sets what is done with a town's T when a rebuild replaces it or the town is gone (its
+// connections closed, its background work stopped). Call it before the first Get.
+func (r *Registry[T]) OnRetire(f func(T)) { r.retire = f }
 
 type site[T any] struct {
 	mu      sync.Mutex // one build at a time per town; other towns are not held up
@@ -60,6 +67,9 @@ func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
 		r.mu.Lock()
 		delete(r.sites, slug)
 		r.mu.Unlock()
+		if s.built && r.retire != nil {
+			r.retire(s.v)
+		}
 		return Town{}, zero, err
 	}
 	if err != nil {
@@ -76,6 +86,9 @@ func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
 	v, err := r.build(ctx, t)
 	if err != nil {
 		return Town{}, zero, fmt.Errorf("set up town %s: %w", slug, err)
+	}
+	if s.built && r.retire != nil {
+		r.retire(s.v)
 	}
 	s.town, s.v, s.built = t, v, true
 	return t, v, nil

@@ -18,10 +18,25 @@ type Town struct {
 	Slug     string
 	Name     string
 	Settings Settings
-	// Links are the collections (other towns' pages) the town's bot searches besides its own,
-	// by slug.
-	Links   []string
+	// Links are the collections (other towns' pages) the town's bot searches besides its own.
+	Links   []Link
 	Updated time.Time
+}
+
+// Link is a collection a town is linked to.
+type Link struct {
+	ID   int    `json:"id"`
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// LinkSlugs are the slugs of the town's links.
+func (t Town) LinkSlugs() []string {
+	var s []string
+	for _, l := range t.Links {
+		s = append(s, l.Slug)
+	}
+	return s
 }
 
 // Errors of the store, to test for with errors.Is.
@@ -61,15 +76,18 @@ func (s *Store) Add(ctx context.Context, slug, name string, settings Settings) (
 }
 
 const selectTown = `SELECT t.id, t.slug, t.name, t.settings, t.updated_at,
-       coalesce(array(SELECT c.slug FROM town_links l JOIN towns c ON c.id = l.collection_id
-                      WHERE l.town_id = t.id ORDER BY c.slug), '{}')
+       coalesce((SELECT json_agg(json_build_object('id', c.id, 'slug', c.slug, 'name', c.name) ORDER BY c.slug)
+                 FROM town_links l JOIN towns c ON c.id = l.collection_id WHERE l.town_id = t.id), '[]')
 FROM towns t`
 
 func scanTown(row pgx.Row) (Town, error) {
 	var t Town
-	var raw []byte
-	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &raw, &t.Updated, &t.Links); err != nil {
+	var raw, links []byte
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &raw, &t.Updated, &links); err != nil {
 		return t, err
+	}
+	if err := json.Unmarshal(links, &t.Links); err != nil {
+		return t, fmt.Errorf("links of town %s: %w", t.Slug, err)
 	}
 	if err := json.Unmarshal(raw, &t.Settings); err != nil {
 		return t, fmt.Errorf("settings of town %s: %w", t.Slug, err)

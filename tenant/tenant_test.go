@@ -128,7 +128,7 @@ func TestStoreKeepsTowns(t *testing.T) {
 	}
 	got, err := s.Get(ctx, "lindenbrueck")
 	if err != nil || got.ID != a.ID || got.Name != "Lindenbrück" || got.Settings.PrivacyURL != "https://lindenbrueck.example/datenschutz" ||
-		strings.Join(got.Links, ",") != "kreis-auental" {
+		strings.Join(got.LinkSlugs(), ",") != "kreis-auental" {
 		t.Fatalf("get: %+v %v", got, err)
 	}
 	if scope, err := s.Scope(ctx, a.ID); err != nil || len(scope) != 2 || scope[0] != a.ID || scope[1] != kreis.ID {

@@ -20,8 +20,20 @@ import (
 type (
 	fakeChat   struct{}
 	fakeDB     struct{ err error }
-	fakeWidget struct{ panicWith any }
+	fakeWidget struct {
+		panicWith any
+		town      string
+	}
+	fakeTowns map[string]Site
 )
+
+func (f fakeTowns) Site(_ context.Context, slug string) (Site, error) {
+	st, ok := f[slug]
+	if !ok {
+		return Site{}, errs.New(errs.NotFound, "no such town")
+	}
+	return st, nil
+}
 
 func (fakeChat) ServeWS(w http.ResponseWriter, r *http.Request) {
 	c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -34,7 +46,9 @@ func (fakeChat) ServeWS(w http.ResponseWriter, r *http.Request) {
 
 func (d fakeDB) Ping(context.Context) error { return d.err }
 
-func (fakeWidget) ServeLoader(w http.ResponseWriter, r *http.Request) { w.Write([]byte("loader")) }
+func (f fakeWidget) ServeLoader(w http.ResponseWriter, r *http.Request) {
+	w.Write([]byte("loader" + f.town))
+}
 func (fakeWidget) ServeBundle(w http.ResponseWriter, r *http.Request) error {
 	if r.PathValue("file") != "app.0123456789abcdef.js" {
 		return errs.New(errs.NotFound, "no such bundle")
@@ -59,7 +73,9 @@ func (fakeWidget) ServeDemoFile(w http.ResponseWriter, r *http.Request) error { 
 func surface(db fakeDB, wd fakeWidget) (http.Handler, *bytes.Buffer) {
 	var log bytes.Buffer
 	l := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return Routes(Surface{Chat: fakeChat{}, DB: db, Widget: wd, Log: l}), &log
+	eichenfeld := fakeWidget{town: " of eichenfeld"}
+	towns := fakeTowns{"": {Chat: fakeChat{}, Widget: wd}, "eichenfeld": {Chat: fakeChat{}, Widget: eichenfeld}}
+	return Routes(Surface{Towns: towns, DB: db, Log: l}), &log
 }
 
 func serve(h http.Handler, method, target string) *httptest.ResponseRecorder {
@@ -85,6 +101,14 @@ func TestRoutesStatusesAndHeaders(t *testing.T) {
 		{"GET", "/healthz/", 404, "404 page not found\n"},
 		{"POST", "/healthz", 405, ""},
 		{"GET", "/widget/test", 500, "internal error\n"},
+		// A town's own paths; an unknown town is never another town's.
+		{"GET", "/t/eichenfeld/widget.js", 200, "loader of eichenfeld"},
+		{"GET", "/t/eichenfeld/widget/app.0123456789abcdef.js", 200, "bundle"},
+		{"GET", "/t/eichenfeld/", 200, "<!doctype html>"},
+		{"GET", "/t/nowhere/widget.js", 404, "no such town\n"},
+		{"GET", "/t/nowhere/ws", 404, "no such town\n"},
+		{"GET", "/t/eichenfeld", 307, ""}, // to its page, /t/eichenfeld/
+		{"GET", "/t/", 404, "404 page not found\n"},
 	} {
 		w := serve(h, tc.method, tc.target)
 		if w.Code != tc.code || tc.body != "" && w.Body.String() != tc.body {

@@ -32,12 +32,24 @@ type Widget interface {
 	ServeDemoFile(w http.ResponseWriter, r *http.Request) error
 }
 
+// Site is one town's chat and widget.
+type Site struct {
+	Chat   Chat
+	Widget Widget
+}
+
+// Towns finds a town's site by its slug; "" is the default town, which the paths without
+// /t/SLUG serve (the only town, or the one configured). An unknown town, or no default, is an
+// errs.NotFound error, never another town's site.
+type Towns interface {
+	Site(ctx context.Context, slug string) (Site, error)
+}
+
 // Surface is what the routes serve.
 type Surface struct {
-	Chat   Chat
-	DB     Pinger
-	Widget Widget
-	Log    *slog.Logger
+	Towns Towns
+	DB    Pinger
+	Log   *slog.Logger
 }
 
 // readyTimeout bounds /readyz's database ping: a probe wants an answer, not a hanging request.

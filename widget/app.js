@@ -9,14 +9,20 @@
 
   var script = document.currentScript;
   if (!script || !script.src || document.querySelector('citybot-widget')) return; // loaded twice
-  var opts = script.dataset;
+  // The town's look, then what the page's script tag sets.
+  var opts = {}, k;
+  for (k in TEXTS.look || {}) opts[k] = TEXTS.look[k];
+  for (k in script.dataset) opts[k] = script.dataset[k];
   var server = new URL(script.src);
-  var WS_URL = (server.protocol === 'https:' ? 'wss://' : 'ws://') + server.host + '/ws';
+  // The bundle is at BASE/widget/app.<hash>.js, BASE being a town's /t/SLUG or nothing for the
+  // default town; its chat is at BASE/ws.
+  var BASE = server.pathname.replace(/\/widget\/[^\/]*$/, '');
+  var WS_URL = (server.protocol === 'https:' ? 'wss://' : 'ws://') + server.host + BASE + '/ws';
   var MAX_TEXT = 2000, MAX_COMMENT = 1000;
 
   // sessionStorage only: the conversation ends with the tab, and no cookie is ever set. Access
   // throws where storage is blocked; the widget then works without resuming.
-  var PREFIX = 'citybot:' + server.host + ':';
+  var PREFIX = 'citybot:' + server.host + BASE + ':';
   var store = {
     get: function (k) { try { return sessionStorage.getItem(PREFIX + k); } catch (e) { return null; } },
     set: function (k, v) {

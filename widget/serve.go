@@ -45,7 +45,10 @@ func (a *Assets) ServeTest(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var b bytes.Buffer
-	if err := a.test.Execute(&b, attrs); err != nil {
+	if err := a.test.Execute(&b, struct {
+		Base  string
+		Attrs []attr
+	}{a.base, attrs}); err != nil {
 		return errs.Wrap(errs.Internal, err, "test page")
 	}
 	web.SetPagePolicy(w, r)

@@ -21,6 +21,7 @@ var files embed.FS
 // Assets are the widget's files, built once at start-up: the catalog may be a city's own, so
 // the bundle and its hash are only known then.
 type Assets struct {
+	base   string // "" for the default town, "/t/SLUG" for a town's own paths
 	loader *web.Asset
 	bundle *web.Asset            // named app.<hash>.js, under /widget/
 	demo   map[string]*web.Asset // the mock city page and its files, by name
@@ -28,8 +29,8 @@ type Assets struct {
 }
 
 // New builds the widget's assets with the texts of cat.
-func New(cat *i18n.Catalog) (*Assets, error) {
-	js, err := bundle(cat)
+func New(cat *i18n.Catalog, base string, look Look) (*Assets, error) {
+	js, err := bundle(cat, look)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,7 @@ func New(cat *i18n.Catalog) (*Assets, error) {
 	if err != nil {
 		return nil, fmt.Errorf("widget loader: %w", err)
 	}
-	loader, err := fill(src, map[string][]byte{"__BUNDLE__": []byte("/widget/" + b.Name())})
+	loader, err := fill(src, map[string][]byte{"__BUNDLE__": []byte(base + "/widget/" + b.Name())})
 	if err != nil {
 		return nil, fmt.Errorf("widget loader: %w", err)
 	}
@@ -50,11 +51,19 @@ func New(cat *i18n.Catalog) (*Assets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Assets{loader: web.NewAsset(loader, web.TypeJS), bundle: b, demo: demo, test: test}, nil
+	return &Assets{base: base, loader: web.NewAsset(loader, web.TypeJS), bundle: b, demo: demo, test: test}, nil
 }
 
 // bundle is app.js with app.css and the catalog's texts filled in.
-func bundle(cat *i18n.Catalog) ([]byte, error) {
+// Look is a town's choice of the widget's colour, title and logo; a page's script tag may still
+// set its own (data-color, data-title, data-logo).
+type Look struct {
+	Color string `json:"color,omitempty"`
+	Title string `json:"title,omitempty"`
+	Logo  string `json:"logo,omitempty"`
+}
+
+func bundle(cat *i18n.Catalog, look Look) ([]byte, error) {
 	js, err := files.ReadFile("app.js")
 	if err != nil {
 		return nil, fmt.Errorf("widget bundle: %w", err)
@@ -67,7 +76,7 @@ func bundle(cat *i18n.Catalog) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("widget css: %w", err)
 	}
-	texts, err := widgetTexts(cat)
+	texts, err := widgetTexts(cat, look)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +110,7 @@ func demoFiles() (map[string]*web.Asset, error) {
 // widgetTexts are the catalog's widget texts of every language as JSON, with the language menu's
 // order: {"languages": [...], "texts": {"de": {"ui.send": "Senden", ...}, ...}}. Raw templates:
 // the widget fills in {{.Count}} itself.
-func widgetTexts(cat *i18n.Catalog) ([]byte, error) {
+func widgetTexts(cat *i18n.Catalog, look Look) ([]byte, error) {
 	texts := map[string]map[string]string{}
 	for _, lang := range i18n.Languages() {
 		m := cat.Messages(lang, "ui.")
@@ -111,7 +120,7 @@ func widgetTexts(cat *i18n.Catalog) ([]byte, error) {
 		}
 		texts[lang] = m
 	}
-	b, err := json.Marshal(map[string]any{"languages": i18n.Languages(), "texts": texts})
+	b, err := json.Marshal(map[string]any{"languages": i18n.Languages(), "texts": texts, "look": look})
 	if err != nil {
 		return nil, fmt.Errorf("widget texts: %w", err)
 	}
@@ -131,7 +140,7 @@ func fill(src []byte, values map[string][]byte) ([]byte, error) {
 }
 
 // BundlePath is the URL path of the hashed bundle.
-func (a *Assets) BundlePath() string { return "/widget/" + a.bundle.Name() }
+func (a *Assets) BundlePath() string { return a.base + "/widget/" + a.bundle.Name() }
 
 // BundleSize is the bundle's size (JavaScript with its CSS and texts) as sent uncompressed and
 // gzipped.

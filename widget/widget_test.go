@@ -3,12 +3,14 @@ package widget
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -26,7 +28,7 @@ func newAssets(t *testing.T, override fs.FS) *Assets {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cat)
+	a, err := New(cat, "", Look{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,8 +37,13 @@ func newAssets(t *testing.T, override fs.FS) *Assets {
 
 // mux serves the widget through the real routes, with no chat and no database behind them.
 func mux(a *Assets) http.Handler {
-	return web.Routes(web.Surface{Chat: noChat{}, Widget: a, Log: slog.New(slog.DiscardHandler)})
+	return web.Routes(web.Surface{Towns: oneSite{web.Site{Chat: noChat{}, Widget: a}}, Log: slog.New(slog.DiscardHandler)})
 }
+
+// oneSite is a deployment of one town, the default.
+type oneSite struct{ site web.Site }
+
+func (o oneSite) Site(context.Context, string) (web.Site, error) { return o.site, nil }
 
 type noChat struct{}
 
@@ -141,7 +148,7 @@ func TestBundleHasEveryLanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(cat)
+	a, err := New(cat, "", Look{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +210,8 @@ func TestDemoPagesUnderStrictPolicy(t *testing.T) {
 		if strings.Contains(csp, "unsafe-inline") {
 			t.Errorf("%s: policy allows inline code: %q", path, csp)
 		}
-		if n := strings.Count(w.Body.String(), `<script src="/widget.js"`); n != 1 {
+		// The town's loader: a path relative to the page (a town's page is at /t/SLUG/).
+		if n := len(regexp.MustCompile(`<script src="(/|)widget\.js"`).FindAllString(w.Body.String(), -1)); n != 1 {
 			t.Errorf("%s: %d widget script tags, want 1", path, n)
 		}
 	}

@@ -57,7 +57,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 
 	src := dbtest.URL(t)
-	env := map[string]string{"DATABASE_URL": src, "CITYBOT_LOG_LEVEL": "warn"}
+	env := map[string]string{"DATABASE_URL": src, "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_CITY": "Musterstadt"}
 	code, stdout, stderr := citybot(t, env, "ingest", "--dir", site, "--base-url", "https://www.backupstadt.example", "--json")
 	if code != 0 {
 		t.Fatalf("ingest: exit %d: %s %s", code, stdout, stderr)
@@ -67,8 +67,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, `INSERT INTO conversations (id, token_hash, lang) VALUES ('7f0c6b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', '\x01', 'de');
-		INSERT INTO messages (conversation_id, role, body) VALUES ('7f0c6b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', 'citizen', '{"text": "Was kostet ein Reisepass?"}')`)
+	_, err = conn.Exec(ctx, `INSERT INTO conversations (town_id, id, token_hash, lang) SELECT id, '7f0c6b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', '\x01', 'de' FROM towns;
+		INSERT INTO messages (town_id, conversation_id, role, body) SELECT id, '7f0c6b9e-1d2a-4c3b-9e8f-0a1b2c3d4e5f', 'citizen', '{"text": "Was kostet ein Reisepass?"}' FROM towns`)
 	conn.Close(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func backupCounts(t *testing.T, url string) map[string]int {
 	}
 	defer conn.Close(ctx)
 	counts := map[string]int{}
-	for _, table := range []string{"pages", "chunks", "postings", "lexeme_stats", "ingest_runs", "conversations", "messages", "schema_migrations"} {
+	for _, table := range []string{"towns", "pages", "chunks", "postings", "lexeme_stats", "ingest_runs", "conversations", "messages", "schema_migrations"} {
 		var n int
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)

@@ -44,7 +44,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	engine, _, err := newEngine(e, ix)
+	engine, _, err := newEngine(e, ix, e.town)
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func TestConfigRedactsSecrets(t *testing.T) {
 // database, and holds retrieval on the dev questions to a floor below the README's numbers, so a
 // regression fails the build.
 func TestIngestAskEvalOnSampleSite(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn"}
+	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_CITY": "Musterstadt"}
 	sample := filepath.Join("..", "..", "sample")
 	code, stdout, stderr := citybot(t, env, "ingest", "--dir", filepath.Join(sample, "musterstadt"),
 		"--base-url", "https://www.musterstadt.example", "--json")
@@ -209,7 +209,7 @@ func TestIngestAskEvalOnSampleSite(t *testing.T) {
 func TestRerankerIsPassedOn(t *testing.T) {
 	ctx := context.Background()
 	for url, want := range map[string]string{"": "", "http://tei:8080": "http://tei:8080/rerank"} {
-		vars := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_RERANK_URL": url}
+		vars := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_RERANK_URL": url, "CITYBOT_CITY": "Musterstadt"}
 		cfg, err := loadConfig(func(k string) string { return vars[k] })
 		if err != nil {
 			t.Fatal(err)
@@ -228,7 +228,7 @@ func TestRerankerIsPassedOn(t *testing.T) {
 		if got != want {
 			t.Errorf("%q: index's reranker at %q, want %q", url, got, want)
 		}
-		if _, _, err := newEngine(e, ix); err != nil {
+		if _, _, err := newEngine(e, ix, e.town); err != nil {
 			t.Error(err)
 		}
 		db.Close()
@@ -240,7 +240,7 @@ func TestRerankerIsPassedOn(t *testing.T) {
 // a page of PDF forms), to floors below today's numbers: what was built to hold on any site must
 // not quietly come to hold on the first sample only.
 func TestEvalOnAuenstadt(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn"}
+	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_CITY": "Musterstadt"}
 	sample := filepath.Join("..", "..", "sample")
 	code, stdout, stderr := citybot(t, env, "ingest", "--dir", filepath.Join(sample, "auenstadt"),
 		"--base-url", "https://www.auenstadt.example", "--json")

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing/fstest"
 
@@ -18,8 +17,8 @@ import (
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
-	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/privacy"
+	"github.com/citybot-project/citybot/tenant"
 )
 
 // command is one subcommand of citybot.
@@ -34,6 +33,8 @@ type env struct {
 	stdout, stderr io.Writer
 	cfg            config
 	log            *slog.Logger
+	// town is the town the command acts on, once openIndex resolved it.
+	town tenant.Town
 }
 
 func commands() []command {
@@ -146,6 +147,7 @@ func openIndex(ctx context.Context, e *env) (*database.DB, *knowledge.Index, err
 		db.Close()
 		return nil, nil, err
 	}
+	e.town = town
 	return db, ix, nil
 }
 
@@ -221,22 +223,19 @@ func newReranker(e *env) (knowledge.Reranker, error) {
 }
 
 // newEngine builds the chat engine over ix as configured.
-func newEngine(e *env, ix *knowledge.Index) (*bot.Engine, *i18n.Catalog, error) {
-	var texts fs.FS
-	if e.cfg.TextsDir != "" {
-		root, err := os.OpenRoot(e.cfg.TextsDir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("texts directory: %w", err)
-		}
-		texts = root.FS()
-	}
-	cat, err := i18n.Load(texts)
+func newEngine(e *env, ix *knowledge.Index, town tenant.Town) (*bot.Engine, *i18n.Catalog, error) {
+	cat, err := loadCatalog(town)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("the texts of town %s: %w", town.Slug, err)
 	}
-	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL,
-		Contact: bot.Contact{Office: e.cfg.City, Phone: e.cfg.ContactPhone, Email: e.cfg.ContactEmail, Hours: e.cfg.ContactHours}}
-	cfg := bot.EngineConfig{MinConfidence: e.cfg.MinConf}
+	st := town.Settings
+	city := bot.City{Name: town.Name, PrivacyURL: st.PrivacyURL,
+		Contact: bot.Contact{Office: town.Name, Phone: st.ContactPhone, Email: st.ContactEmail, Hours: st.ContactHours},
+		Town: town.ID, Collections: map[int]string{}}
+	for _, l := range town.Links {
+		city.Collections[l.ID] = l.Name
+	}
+	cfg := bot.EngineConfig{MinConfidence: st.MinConf()}
 	if e.cfg.LLMURL != "" {
 		cfg.LLM = &bot.LLM{BaseURL: e.cfg.LLMURL, Model: e.cfg.LLMModel, APIKey: e.cfg.LLMKey, Client: &http.Client{},
 			Timeout: e.cfg.LLMTimeout}

@@ -13,15 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/chat"
-	"github.com/citybot-project/citybot/conversation"
-	"github.com/citybot-project/citybot/database"
-	"github.com/citybot-project/citybot/i18n"
-	"github.com/citybot-project/citybot/knowledge"
-	"github.com/citybot-project/citybot/privacy"
+	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
-	"github.com/citybot-project/citybot/widget"
 )
 
 const serveUsage = `serve [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--migrate]
@@ -41,25 +35,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if e.cfg.City == "" || e.cfg.PrivacyURL == "" {
-		return fmt.Errorf("%s and %s must be set: every welcome names the town and links its privacy notice "+
-			"(make demo sets them for the sample city)", envCity, envPrivacyURL)
-	}
 	db, err := openDB(ctx, e, *migrate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ix, err := newIndex(ctx, e, db)
+	// An installation from before towns becomes its first town (CITYBOT_CITY and its settings).
+	settings, err := envSettings(e.cfg)
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	if err := ix.Warm(ctx); err != nil {
-		// Cold caches make the first answers slower, not wrong.
-		e.log.Warn("warming the search caches", "err", err)
-	} else {
-		e.log.Info("search caches warm", "took", time.Since(start).Round(time.Millisecond))
+	if slug, err := tenant.NewStore(db.Pool).Bootstrap(ctx, e.cfg.City, settings); err != nil {
+		return fmt.Errorf("the first town from %s: %w", envCity, err)
+	} else if slug != "" {
+		e.log.Info("town set up from the environment", "town", slug)
+	}
+	if err := servable(ctx, e, tenant.NewStore(db.Pool)); err != nil {
+		return err
 	}
 	var metrics *chat.Metrics
 	var reg *prometheus.Registry
@@ -68,16 +60,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		metrics = chat.NewMetrics(reg)
 	}
-	srv, catalog, err := newChatServer(e, db, ix, metrics)
-	if err != nil {
-		return err
-	}
-	assets, err := widget.New(catalog)
-	if err != nil {
-		return err
-	}
-	raw, gz := assets.BundleSize()
-	e.log.Info("widget", "bundle", assets.BundlePath(), "bytes", raw, "gzip_bytes", gz)
+	towns := newSites(ctx, e, db, metrics)
+	towns.warmDefault(ctx)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -92,28 +76,38 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, routes(srv, db, assets, e.log), srv, e.log)
+	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log}), towns, e.log)
 }
 
-// newChatServer returns the chat server and its catalog, which the widget's texts come from.
-func newChatServer(e *env, db *database.DB, ix *knowledge.Index, metrics *chat.Metrics) (*chat.Server, *i18n.Catalog, error) {
-	engine, catalog, err := newEngine(e, ix)
+// servable refuses a deployment with no town a citizen could be greeted by (every welcome names
+// the town and links its privacy notice) rather than pose as some town; towns lacking their
+// privacy notice are named, and serve nothing until it is set.
+func servable(ctx context.Context, e *env, store *tenant.Store) error {
+	towns, err := store.List(ctx)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	city := bot.City{Name: e.cfg.City, PrivacyURL: e.cfg.PrivacyURL}
-	cfg := chat.ServerConfig{AllowedOrigins: e.cfg.Origins, Retention: e.cfg.Retention, ConnRate: e.cfg.ConnRate,
-		ConnBurst: e.cfg.ConnBurst, AddrRate: e.cfg.AddrRate, AddrBurst: e.cfg.AddrBurst, AddrConns: e.cfg.AddrConns, TrustedProxies: e.cfg.Proxies, Metrics: metrics}
-	// Redaction keeps the numbers the city's pages state: they are what questions are about.
-	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
-	st := conversation.NewStore(db.Pool, time.Now)
-	turns := conversation.NewService(st, engine, redactor)
-	return chat.NewServer(turns, st, catalog, city, cfg, e.log, time.Now), catalog, nil
-}
-
-// routes wires the chat, the database and the widget into the HTTP surface (web.Routes).
-func routes(srv *chat.Server, db *database.DB, assets *widget.Assets, log *slog.Logger) http.Handler {
-	return web.Routes(web.Surface{Chat: srv, DB: db, Widget: assets, Log: log})
+	var ready int
+	var missing error
+	for _, t := range towns {
+		if t.Settings.PrivacyURL != "" {
+			ready++
+			continue
+		}
+		err := fmt.Errorf("town %s has no privacy notice, which every welcome links: citybot towns set %s privacy_url=URL", t.Slug, t.Slug)
+		e.log.Warn("town not served", "town", t.Slug, "err", err)
+		if missing == nil {
+			missing = err
+		}
+	}
+	switch {
+	case ready > 0:
+		return nil
+	case missing != nil:
+		return missing
+	}
+	return fmt.Errorf("no town to serve: add one with citybot towns add SLUG --name NAME --set privacy_url=URL (or set %s and %s)",
+		envCity, envPrivacyURL)
 }
 
 // serveMetrics serves Prometheus metrics on their own listener until ctx ends: operations
@@ -152,12 +146,8 @@ func newHTTPServer(h http.Handler) *http.Server {
 
 // serveHTTP serves until ctx ends, then closes the WebSockets with "going away" so clients
 // resume elsewhere or after the restart, and lets running requests finish.
-func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *chat.Server, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, towns *sites, log *slog.Logger) error {
 	hs := newHTTPServer(h)
-	purgeCtx, stopPurge := context.WithCancel(ctx)
-	defer stopPurge()
-	go srv.RunPurge(purgeCtx)
-	go srv.RunPings(purgeCtx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -166,7 +156,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, srv *chat.S
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	srv.Shutdown()
+	towns.shutdown()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -17,7 +17,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/errs"
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/web"
 	"github.com/citybot-project/citybot/widget"
 )
 
@@ -28,11 +30,12 @@ func TestRoutesServeWidget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assets, err := widget.New(cat)
+	assets, err := widget.New(cat, "/t/musterstadt", widget.Look{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := routes(nil, nil, assets, slog.New(slog.DiscardHandler)) // the chat server and database are not asked for here
+	// The chat server and database are not asked for here.
+	h := web.Routes(web.Surface{Towns: oneTown{web.Site{Widget: assets}}, Log: slog.New(slog.DiscardHandler)})
 	get := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
@@ -48,7 +51,7 @@ func TestRoutesServeWidget(t *testing.T) {
 	for _, ref := range regexp.MustCompile(`(?:src|href)="(/[^"]*)"`).FindAllStringSubmatch(page.Body.String(), -1) {
 		get(ref[1])
 	}
-	bundle := regexp.MustCompile(`/widget/app\.[0-9a-f]{16}\.js`).FindString(get("/widget.js").Body.String())
+	bundle := regexp.MustCompile(`/t/musterstadt/widget/app\.[0-9a-f]{16}\.js`).FindString(get("/widget.js").Body.String())
 	if bundle != assets.BundlePath() {
 		t.Fatalf("loader names %q, want %q", bundle, assets.BundlePath())
 	}
@@ -58,6 +61,16 @@ func TestRoutesServeWidget(t *testing.T) {
 	if !strings.Contains(get("/widget/test?lang=ar").Body.String(), `data-lang="ar"`) {
 		t.Error("test page without data-lang")
 	}
+}
+
+// oneTown is a deployment of one town, the default.
+type oneTown struct{ site web.Site }
+
+func (o oneTown) Site(_ context.Context, slug string) (web.Site, error) {
+	if slug != "" && slug != "musterstadt" {
+		return web.Site{}, errs.New(errs.NotFound, "no such town")
+	}
+	return o.site, nil
 }
 
 // freeAddr is a loopback address with a port nobody listens on now.
@@ -149,9 +162,14 @@ func TestServeNeedsItsTown(t *testing.T) {
 		{"CITYBOT_CITY": "Lindenbrück"},
 		{"CITYBOT_PRIVACY_URL": "https://www.lindenbrueck.example/datenschutz"},
 	} {
+		env["DATABASE_URL"] = dbtest.URL(t)
 		code, _, stderr := citybot(t, env, "serve", "--addr", freeAddr(t))
-		if code == 0 || !strings.Contains(stderr, "CITYBOT_CITY and CITYBOT_PRIVACY_URL must be set") {
-			t.Errorf("serve with %v: exit %d, %q", env, code, stderr)
+		want := "no town to serve: add one with citybot towns add SLUG --name NAME --set privacy_url=URL"
+		if env["CITYBOT_CITY"] != "" {
+			want = "town lindenbrueck has no privacy notice, which every welcome links: citybot towns set lindenbrueck privacy_url=URL"
+		}
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("serve with %v: exit %d, %q; want %q", env, code, stderr, want)
 		}
 		if strings.Contains(stderr, "Musterstadt") {
 			t.Errorf("serve with %v poses as the sample city: %q", env, stderr)

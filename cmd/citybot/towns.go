@@ -102,7 +102,7 @@ func cmdTowns(ctx context.Context, e *env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SLUG\tNAME\tLINKED TO\tPRIVACY URL")
 		for _, t := range towns {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Slug, t.Name, strings.Join(t.Links, ","), t.Settings.PrivacyURL)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Slug, t.Name, strings.Join(t.LinkSlugs(), ","), t.Settings.PrivacyURL)
 		}
 		return tw.Flush()
 	case "show":
@@ -196,7 +196,7 @@ func applyAll(s *tenant.Settings, name *string, args []string, catalog *i18n.Cat
 func printTown(e *env, t tenant.Town) {
 	s := t.Settings
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "slug\t%s\nname\t%s\nlinked to\t%s\n", t.Slug, t.Name, strings.Join(t.Links, ", "))
+	fmt.Fprintf(tw, "slug\t%s\nname\t%s\nlinked to\t%s\n", t.Slug, t.Name, strings.Join(t.LinkSlugs(), ", "))
 	fmt.Fprintf(tw, "privacy_url\t%s\ncontact_phone\t%s\ncontact_email\t%s\ncontact_hours\t%s\n",
 		s.PrivacyURL, s.ContactPhone, s.ContactEmail, s.ContactHours)
 	fmt.Fprintf(tw, "min_confidence\t%g\nretention_days\t%d\nallowed_origins\t%s\n", s.MinConf(), s.Retention(), strings.Join(s.AllowedOrigins, ", "))

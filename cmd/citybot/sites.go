@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/chat"
+	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/errs"
+	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
+	"github.com/citybot-project/citybot/tenant"
+	"github.com/citybot-project/citybot/web"
+	"github.com/citybot-project/citybot/widget"
+)
+
+// site is what serving one town takes: its index, its chat server (engine, store, texts) and its
+// widget bundle, and the background work of its chat (pings, retention).
+type site struct {
+	town   tenant.Town
+	ix     *knowledge.Index
+	chat   *chat.Server
+	widget *widget.Assets
+	stop   context.CancelFunc
+}
+
+// sites builds each town's site on its first request and keeps it until the town's settings
+// change (tenant.Registry). The towns' indexes share one embedder, thesaurus, reranker and
+// Meilisearch connection: the first town's index is the template of the others'.
+type sites struct {
+	e       *env
+	db      *database.DB
+	store   *tenant.Store
+	metrics *chat.Metrics
+	life    context.Context // the server's: the sites' background work ends with it
+	reg     *tenant.Registry[*site]
+
+	mu   sync.Mutex
+	base *knowledge.Index
+	// defaultSlug is the town of the paths without /t/SLUG: CITYBOT_TOWN, else the only town.
+	defaultSlug    string
+	defaultChecked time.Time
+}
+
+// townCheck is how often a town's settings are looked at for a change made by `towns set` in
+// another process.
+const townCheck = 10 * time.Second
+
+func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics) *sites {
+	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life}
+	s.reg = tenant.NewRegistry(s.store, townCheck, s.build)
+	s.reg.OnRetire(func(old *site) {
+		old.stop()
+		// Its citizens reconnect and resume with the new settings.
+		go old.chat.Shutdown()
+	})
+	return s
+}
+
+// Site serves web.Towns: the site of slug, "" for the default town.
+func (s *sites) Site(ctx context.Context, slug string) (web.Site, error) {
+	if slug == "" {
+		var err error
+		if slug, err = s.defaultTown(ctx); err != nil {
+			return web.Site{}, err
+		}
+	}
+	_, st, err := s.reg.Get(ctx, slug)
+	if err != nil {
+		return web.Site{}, siteError(slug, err)
+	}
+	return web.Site{Chat: st.chat, Widget: st.widget}, nil
+}
+
+// siteError: an unknown town is a 404; a town that cannot be set up (no privacy notice, the
+// database away) is unavailable, with the reason in the log.
+func siteError(slug string, err error) error {
+	switch {
+	case errors.Is(err, tenant.ErrNotFound):
+		return errs.Wrap(errs.NotFound, err, "no such town")
+	case errs.KindOf(err) != errs.Internal:
+		return err
+	}
+	return errs.Wrap(errs.Unavailable, fmt.Errorf("town %s: %w", slug, err), "this town's chat is not available")
+}
+
+// defaultTown is CITYBOT_TOWN, else the only town; with several and none named, the paths
+// without /t/SLUG serve nothing.
+func (s *sites) defaultTown(ctx context.Context) (string, error) {
+	if s.e.cfg.Town != "" {
+		return s.e.cfg.Town, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.defaultSlug != "" && time.Since(s.defaultChecked) < townCheck {
+		return s.defaultSlug, nil
+	}
+	towns, err := s.store.List(ctx)
+	if err != nil {
+		if s.defaultSlug != "" {
+			return s.defaultSlug, nil
+		}
+		return "", errs.Wrap(errs.Unavailable, err, "the towns are not available")
+	}
+	if len(towns) != 1 {
+		s.defaultSlug = ""
+		return "", errs.New(errs.NotFound, "no default town: use /t/SLUG/")
+	}
+	s.defaultSlug, s.defaultChecked = towns[0].Slug, time.Now()
+	return s.defaultSlug, nil
+}
+
+// build makes a town's site.
+func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
+	if town.Settings.PrivacyURL == "" {
+		return nil, fmt.Errorf("town %s has no privacy notice, which every welcome links: citybot towns set %s privacy_url=URL",
+			town.Slug, town.Slug)
+	}
+	ix, err := s.index(ctx, town)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := ix.Warm(ctx); err != nil {
+		// Cold caches make the first answers slower, not wrong.
+		s.e.log.Warn("warming the search caches", "town", town.Slug, "err", err)
+	} else {
+		s.e.log.Info("search caches warm", "town", town.Slug, "took", time.Since(start).Round(time.Millisecond))
+	}
+	engine, catalog, err := newEngine(s.e, ix, town)
+	if err != nil {
+		return nil, err
+	}
+	c := s.e.cfg
+	cfg := chat.ServerConfig{AllowedOrigins: town.Settings.AllowedOrigins, Retention: time.Duration(town.Settings.Retention()) * 24 * time.Hour,
+		ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, AddrRate: c.AddrRate, AddrBurst: c.AddrBurst, AddrConns: c.AddrConns,
+		TrustedProxies: c.Proxies, Metrics: s.metrics}
+	// Redaction keeps the numbers the town's pages state: they are what questions are about.
+	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
+	st := conversation.NewStore(s.db.Pool, town.ID, time.Now)
+	turns := conversation.NewService(st, engine, redactor)
+	city := bot.City{Name: town.Name, PrivacyURL: town.Settings.PrivacyURL}
+	srv := chat.NewServer(turns, st, catalog, city, cfg, s.e.log.With("town", town.Slug), time.Now)
+	look := widget.Look{Color: town.Settings.WidgetColor, Title: town.Settings.WidgetTitle, Logo: town.Settings.WidgetLogo}
+	assets, err := widget.New(catalog, "/t/"+town.Slug, look)
+	if err != nil {
+		return nil, err
+	}
+	raw, gz := assets.BundleSize()
+	s.e.log.Info("town ready", "town", town.Slug, "bundle", assets.BundlePath(), "bytes", raw, "gzip_bytes", gz)
+	work, stop := context.WithCancel(s.life)
+	go srv.RunPurge(work)
+	go srv.RunPings(work)
+	return &site{town: town, ix: ix, chat: srv, widget: assets, stop: stop}, nil
+}
+
+// index is the town's knowledge index: the first built from the configuration, the others
+// sharing its embedder, thesaurus, reranker and Meilisearch.
+func (s *sites) index(ctx context.Context, town tenant.Town) (*knowledge.Index, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.base == nil {
+		ix, err := newIndex(ctx, s.e, s.db, town)
+		if err != nil {
+			return nil, err
+		}
+		s.base = ix
+		return ix, nil
+	}
+	scope, err := s.store.Scope(ctx, town.ID)
+	if err != nil {
+		return nil, err
+	}
+	g, err := townGlossary(town)
+	if err != nil {
+		return nil, err
+	}
+	return s.base.ForTown(ctx, knowledge.Scope{Town: town.ID, Search: scope}, g)
+}
+
+// warmDefault builds the default town's site before the first citizen comes.
+func (s *sites) warmDefault(ctx context.Context) {
+	if _, err := s.Site(ctx, ""); err != nil {
+		s.e.log.Info("no default town built at start", "err", err)
+	}
+}
+
+// shutdown closes every town's sockets with "going away".
+func (s *sites) shutdown() {
+	var wg sync.WaitGroup
+	for _, st := range s.reg.Built() {
+		st.stop()
+		wg.Go(st.chat.Shutdown)
+	}
+	wg.Wait()
+}
+
+// townTexts is the town's wording of the catalog's messages, as files named like the catalogs.
+func townTexts(town tenant.Town) (fs.FS, error) {
+	if len(town.Settings.Texts) == 0 {
+		return nil, nil
+	}
+	m := fstest.MapFS{}
+	for lang, msgs := range town.Settings.Texts {
+		b, err := json.Marshal(msgs)
+		if err != nil {
+			return nil, err
+		}
+		m[lang+".json"] = &fstest.MapFile{Data: b}
+	}
+	return m, nil
+}
+
+var _ web.Towns = (*sites)(nil)
+
+// loadCatalog is the catalog with the town's own texts.
+func loadCatalog(town tenant.Town) (*i18n.Catalog, error) {
+	texts, err := townTexts(town)
+	if err != nil {
+		return nil, err
+	}
+	return i18n.Load(texts)
+}
