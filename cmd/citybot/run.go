@@ -231,7 +231,7 @@ func newEngine(e *env, ix *knowledge.Index, town tenant.Town) (*bot.Engine, *i18
 	st := town.Settings
 	city := bot.City{Name: town.Name, PrivacyURL: st.PrivacyURL,
 		Contact: bot.Contact{Office: town.Name, Phone: st.ContactPhone, Email: st.ContactEmail, Hours: st.ContactHours},
-		Town: town.ID, Collections: map[int]string{}}
+		Town:    town.ID, Collections: map[int]string{}}
 	for _, l := range town.Links {
 		city.Collections[l.ID] = l.Name
 	}
