@@ -128,7 +128,8 @@ test('host page styles, script and DOM are untouched', async () => {
   assert.deepEqual(after.global, { ready: true, searches: 0 }, 'host global');
   assert.deepEqual(after.body, [...before.body, 'CITYBOT-WIDGET'], 'light DOM beyond the host element');
   assert.equal(after.head.length, before.head.length + 1);
-  assert.match(after.head.at(-1), /^SCRIPT \/widget\/app\.[0-9a-f]{16}\.js$/);
+  // The town's bundle, under its own path.
+  assert.match(after.head.at(-1), /^SCRIPT \/t\/musterstadt\/widget\/app\.[0-9a-f]{16}\.js$/);
   assert.equal(await page.evaluate(() => document.querySelector('citybot-widget').childNodes.length), 0);
   assert.equal(await page.evaluate(() => document.querySelector('citybot-widget').shadowRoot.mode), 'open');
 
