@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/citybot-project/citybot/database"
+	"github.com/jackc/pgx/v5"
 	"github.com/pgvector/pgvector-go"
 
 	"github.com/citybot-project/citybot/analysis"
@@ -383,9 +384,66 @@ func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evide
 	// pages lack it. Rows with chunk 0 carry each lexeme's IDF in the group that uses it most.
 	// Lengths are cast to float8: numeric arithmetic on every posting cost a third of the query
 	// at 100,000 chunks.
-	// A town that is linked to collections (a Kreis's pages) searches them as one corpus: the
-	// statistics are summed over its scope.
-	rows, err := ix.query(ctx, `
+	// A town that is linked to collections (a Kreis's pages) searches them as one corpus, its
+	// statistics summed over the scope; a town alone reads its own, which is half the work.
+	var rows pgx.Rows
+	var err error
+	if len(ix.scope.Search) == 1 {
+		rows, err = ix.query(ctx, lexicalOneTown, terms, commonDF, candidatePages, weights, ix.scope.Town)
+	} else {
+		rows, err = ix.query(ctx, lexicalScope, terms, commonDF, candidatePages, weights, ix.scope.Search)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lexical search: %w", err)
+	}
+	defer rows.Close()
+	ev := &evidence{idf: map[string]float64{}}
+	for rows.Next() {
+		var r termRow
+		if err := rows.Scan(&r.chunk, &r.lexeme, &r.s); err != nil {
+			return nil, fmt.Errorf("lexical search: %w", err)
+		}
+		if r.chunk == 0 {
+			ev.idf[r.lexeme] = r.s
+			continue
+		}
+		ev.rows = append(ev.rows, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lexical search: %w", err)
+	}
+	return ev, nil
+}
+
+// lexicalOneTown is the lexical query of a town alone ($5 its id), lexicalScope that of a town
+// and its collections ($5 their ids), whose document frequencies and chunk counts are summed.
+// Both: $1 the question's lexemes, $4 their weights, $2 the share of chunks above which a
+// lexeme is too common to count, $3 how many pages to read back.
+const (
+	lexicalOneTown = `
+WITH meta AS (
+    SELECT (SELECT value::float8 FROM index_meta WHERE town_id = $5 AND key = 'avg_len') AS avg_len
+), groups AS (
+    SELECT substr(key, 8) AS lang, value::float8 AS n FROM index_meta WHERE town_id = $5 AND key LIKE 'chunks:%'
+), q AS (
+    SELECT s.lexeme, s.lang, s.df, w.qw, ln(1 + (g.n - s.df + 0.5) / (s.df + 0.5)) AS idf
+    FROM lexeme_stats s JOIN groups g USING (lang), unnest($1::text[], $4::float8[]) AS w (lexeme, qw)
+    WHERE s.town_id = $5 AND s.lexeme = w.lexeme AND s.df <= $2 * g.n
+), best AS (
+    SELECT page_id FROM (
+        SELECT p.page_id, p.lexeme, max(q.qw * q.idf * p.tf / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1)))) AS s
+        FROM q JOIN postings p ON p.town_id = $5 AND p.lexeme = q.lexeme AND p.lang = q.lang, meta
+        GROUP BY p.page_id, p.lexeme) t
+    GROUP BY page_id ORDER BY sum(s) DESC, page_id LIMIT $3
+)
+SELECT 0::bigint, lexeme, idf FROM (SELECT DISTINCT ON (lexeme) lexeme, idf FROM q ORDER BY lexeme, df DESC, lang) u
+UNION ALL
+SELECT p.chunk_id, q.lexeme, q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len::float8 / greatest(meta.avg_len, 1)))
+FROM q JOIN postings p ON p.town_id = $5 AND p.lexeme = q.lexeme AND p.lang = q.lang, meta
+-- An array, so that each lexeme's postings of the best pages are one index range scan
+-- (town, lexeme, page_id = ANY), not a second pass over all of them.
+WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`
+	lexicalScope = `
 WITH meta AS (
     SELECT coalesce(sum(a.value::float8 * c.value::float8) / nullif(sum(c.value::float8), 0), 0) AS avg_len
     FROM index_meta a JOIN index_meta c ON c.town_id = a.town_id AND c.key = 'chunks'
@@ -413,29 +471,8 @@ SELECT p.chunk_id, q.lexeme, q.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p
 FROM q JOIN postings p ON p.town_id = ANY($5) AND p.lexeme = q.lexeme AND p.lang = q.lang, meta
 -- An array, so that each lexeme's postings of the best pages are one index range scan
 -- (town, lexeme, page_id = ANY), not a second pass over all of them.
-WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`,
-		terms, commonDF, candidatePages, weights, ix.scope.Search)
-	if err != nil {
-		return nil, fmt.Errorf("lexical search: %w", err)
-	}
-	defer rows.Close()
-	ev := &evidence{idf: map[string]float64{}}
-	for rows.Next() {
-		var r termRow
-		if err := rows.Scan(&r.chunk, &r.lexeme, &r.s); err != nil {
-			return nil, fmt.Errorf("lexical search: %w", err)
-		}
-		if r.chunk == 0 {
-			ev.idf[r.lexeme] = r.s
-			continue
-		}
-		ev.rows = append(ev.rows, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("lexical search: %w", err)
-	}
-	return ev, nil
-}
+WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`
+)
 
 func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
 	v, err := ix.embedder.Embed(ctx, []string{q})
