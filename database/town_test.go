@@ -19,14 +19,14 @@ func TestTownRowsAreWalledOff(t *testing.T) {
 	pool := dbtest.Pool(t)
 	a, b, k := dbtest.Town(t, pool, "a-town"), dbtest.Town(t, pool, "b-town"), dbtest.Town(t, pool, "kreis")
 	for _, town := range []int{a, b, k} {
-		if _, err := pool.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, 'chunks', $2)`, town, strconv.Itoa(town)); err != nil {
+		if _, err := pool.Exec(ctx, `INSERT INTO ingest_runs (town_id, source, started_at) VALUES ($1, $2, now())`, town, strconv.Itoa(town)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	seen := func(towns []int) []string {
 		var got []string
 		err := database.InTown(ctx, pool, towns, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT value FROM index_meta WHERE key = 'chunks' ORDER BY town_id`) // no town condition
+			rows, err := tx.Query(ctx, `SELECT source FROM ingest_runs ORDER BY town_id`) // no town condition
 			if err != nil {
 				return err
 			}
@@ -53,14 +53,14 @@ func TestTownRowsAreWalledOff(t *testing.T) {
 	}
 	// Writing another town's rows: refused, also for a town that may read them.
 	err := database.InTown(ctx, pool, []int{a, k}, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO index_meta (town_id, key, value) VALUES ($1, 'avg_len', '1')`, k)
+		_, err := tx.Exec(ctx, `INSERT INTO ingest_runs (town_id, source, started_at) VALUES ($1, 'x', now())`, k)
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "row-level security") {
 		t.Errorf("town a wrote the Kreis's row: %v", err)
 	}
 	err = database.InTown(ctx, pool, []int{a}, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM index_meta`) // every row it can see: only its own
+		tag, err := tx.Exec(ctx, `DELETE FROM ingest_runs`) // every row it can see: only its own
 		if err == nil && tag.RowsAffected() != 1 {
 			t.Errorf("town a deleted %d rows", tag.RowsAffected())
 		}
@@ -70,7 +70,7 @@ func TestTownRowsAreWalledOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var left int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM index_meta`).Scan(&left); err != nil || left != 2 {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM ingest_runs`).Scan(&left); err != nil || left != 2 {
 		t.Errorf("%d rows left, want the other two towns' (%v)", left, err)
 	}
 	// The role without the settings: an error, not every town's rows ("unrecognized configuration
@@ -80,7 +80,7 @@ func TestTownRowsAreWalledOff(t *testing.T) {
 		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+database.TownRole); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `SELECT count(*) FROM index_meta`)
+		_, err := tx.Exec(ctx, `SELECT count(*) FROM ingest_runs`)
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "citybot.towns") && !strings.Contains(err.Error(), "malformed array literal") {

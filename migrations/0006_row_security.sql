@@ -6,6 +6,14 @@
 -- Administration (migrations, towns, retention across towns) runs as the connecting role, which
 -- the policies do not restrict.
 --
+-- The wall stands around what a town's pages and citizens said: pages, chunks, ingest runs,
+-- conversations, messages, answers, ratings, tickets. The lexical index's derived tables
+-- (postings, lexeme_stats, index_meta: lexemes, counts and ids, no text) stay outside it:
+-- PostgreSQL does not let a role under row-level security use a table's column statistics for
+-- most operators, and without them the search's plan was twice as slow. Their queries name the
+-- town, and whatever they pointed to in another town would stay invisible: the chunks and pages
+-- it is read from are behind the wall.
+--
 -- Creating a role needs CREATEROLE (the embedded cluster's user has it). On a server where
 -- citybot's user lacks it, an administrator runs, before `citybot migrate`:
 --   CREATE ROLE citybot_town NOLOGIN; GRANT citybot_town TO <citybot's user>;
@@ -28,7 +36,7 @@ GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO citybot_town;
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['pages', 'chunks', 'postings', 'lexeme_stats', 'index_meta', 'ingest_runs',
+    FOREACH t IN ARRAY ARRAY['pages', 'chunks', 'ingest_runs',
         'conversations', 'messages', 'answers', 'ratings', 'rating_stats', 'tickets'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         -- The settings in scalar subqueries: read once per statement (an InitPlan), not once per
