@@ -17,24 +17,32 @@ const TownRole = "citybot_town"
 // InTown runs fn in a transaction as TownRole for a town: it writes for towns[0] and reads the
 // rows of all of towns (the town's own and the collections it is linked to). A query in fn that
 // forgets its town condition still sees nothing of other towns.
-func InTown(ctx context.Context, pool *pgxpool.Pool, towns []int, fn func(pgx.Tx) error) (err error) {
-	tx, err := BeginTown(ctx, pool, towns)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-			panic(p)
+func InTown(ctx context.Context, pool *pgxpool.Pool, towns []int, fn func(pgx.Tx) error) error {
+	return InTx(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := enterTown(ctx, tx, towns); err != nil {
+			return err
 		}
-		if err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
-	if err = fn(tx); err != nil {
-		return err
+		return fn(tx)
+	})
+}
+
+// enterTownSQL makes the rest of a transaction TownRole's, for the towns of its arguments
+// (enterTownArgs).
+const enterTownSQL = `SELECT set_config('role', $1, true), set_config('citybot.town', $2, true), set_config('citybot.towns', $3, true)`
+
+func enterTownArgs(towns []int) []any {
+	return []any{TownRole, strconv.Itoa(towns[0]), intArray(towns)}
+}
+
+// enterTown makes the rest of tx TownRole's for towns.
+func enterTown(ctx context.Context, tx pgx.Tx, towns []int) error {
+	if len(towns) == 0 {
+		return fmt.Errorf("no town to work for")
 	}
-	return tx.Commit(ctx)
+	if _, err := tx.Exec(ctx, enterTownSQL, enterTownArgs(towns)...); err != nil {
+		return fmt.Errorf("enter town %d: %w", towns[0], err)
+	}
+	return nil
 }
 
 // intArray writes ids as a PostgreSQL array literal, {1,2,3}.
@@ -49,17 +57,13 @@ func intArray(ids []int) string {
 // BeginTown starts a transaction as TownRole for towns (see InTown); the caller commits or rolls
 // it back. A reader that only reads rolls back when done.
 func BeginTown(ctx context.Context, pool *pgxpool.Pool, towns []int) (pgx.Tx, error) {
-	if len(towns) == 0 {
-		return nil, fmt.Errorf("no town to work for")
-	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `SELECT set_config('role', $1, true), set_config('citybot.town', $2, true),
-		set_config('citybot.towns', $3, true)`, TownRole, strconv.Itoa(towns[0]), intArray(towns)); err != nil {
+	if err := enterTown(ctx, tx, towns); err != nil {
 		tx.Rollback(ctx)
-		return nil, fmt.Errorf("enter town %d: %w", towns[0], err)
+		return nil, err
 	}
 	return tx, nil
 }
@@ -95,8 +99,7 @@ func sendAsTown(ctx context.Context, pool *pgxpool.Pool, towns []int, settings m
 		return nil, fmt.Errorf("no town to work for")
 	}
 	var b pgx.Batch
-	b.Queue(`SELECT set_config('role', $1, true), set_config('citybot.town', $2, true), set_config('citybot.towns', $3, true)`,
-		TownRole, strconv.Itoa(towns[0]), intArray(towns))
+	b.Queue(enterTownSQL, enterTownArgs(towns)...)
 	for name, value := range settings {
 		b.Queue(`SELECT set_config($1, $2, true)`, name, value)
 	}

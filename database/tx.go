@@ -33,7 +33,7 @@ var (
 
 // InTx runs fn in a transaction begun on db and commits it when fn returns nil. It rolls back
 // when fn returns an error, which it returns, and when fn panics, after which the panic goes on.
-func InTx(ctx context.Context, db Beginner, fn func(ctx context.Context, q Querier) error) (err error) {
+func InTx(ctx context.Context, db Beginner, fn func(ctx context.Context, tx pgx.Tx) error) (err error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

@@ -3,6 +3,7 @@ package database_test
 import (
 	"context"
 	"errors"
+	"github.com/jackc/pgx/v5"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,7 +37,7 @@ func insertNote(ctx context.Context, q database.Querier) error {
 func TestInTxCommits(t *testing.T) {
 	pool, count := notes(t)
 	ctx := context.Background()
-	err := database.InTx(ctx, pool, func(ctx context.Context, q database.Querier) error {
+	err := database.InTx(ctx, pool, func(ctx context.Context, q pgx.Tx) error {
 		if err := insertNote(ctx, q); err != nil {
 			return err
 		}
@@ -61,7 +62,7 @@ func TestInTxCommits(t *testing.T) {
 func TestInTxRollsBackOnError(t *testing.T) {
 	pool, count := notes(t)
 	boom := errors.New("ticket without consent")
-	err := database.InTx(context.Background(), pool, func(ctx context.Context, q database.Querier) error {
+	err := database.InTx(context.Background(), pool, func(ctx context.Context, q pgx.Tx) error {
 		if err := insertNote(ctx, q); err != nil {
 			return err
 		}
@@ -74,7 +75,7 @@ func TestInTxRollsBackOnError(t *testing.T) {
 		t.Errorf("after the error: %d rows, want 0", n)
 	}
 	// A failed statement is an error like any other.
-	err = database.InTx(context.Background(), pool, func(ctx context.Context, q database.Querier) error {
+	err = database.InTx(context.Background(), pool, func(ctx context.Context, q pgx.Tx) error {
 		if err := insertNote(ctx, q); err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func TestInTxRollsBackOnPanicAndPanicsOn(t *testing.T) {
 				t.Errorf("recovered %v, want the panic passed on", v)
 			}
 		}()
-		database.InTx(context.Background(), pool, func(ctx context.Context, q database.Querier) error {
+		database.InTx(context.Background(), pool, func(ctx context.Context, q pgx.Tx) error {
 			if err := insertNote(ctx, q); err != nil {
 				return err
 			}
@@ -115,12 +116,12 @@ func TestInTxRollsBackOnPanicAndPanicsOn(t *testing.T) {
 func TestInTxNests(t *testing.T) {
 	pool, count := notes(t)
 	ctx := context.Background()
-	err := database.InTx(ctx, pool, func(ctx context.Context, q database.Querier) error {
+	err := database.InTx(ctx, pool, func(ctx context.Context, q pgx.Tx) error {
 		if err := insertNote(ctx, q); err != nil {
 			return err
 		}
 		tx := q.(database.Beginner) // a transaction begins savepoints
-		inner := database.InTx(ctx, tx, func(ctx context.Context, q database.Querier) error {
+		inner := database.InTx(ctx, tx, func(ctx context.Context, q pgx.Tx) error {
 			insertNote(ctx, q)
 			return errors.New("inner step failed")
 		})
