@@ -109,15 +109,16 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 		if m.Kind != "callback" && m.Kind != "email" {
 			return m, protoErr(CodeMissingField, `ticket needs kind "callback" or "email"`)
 		}
-		if (m.Kind == "callback" && m.Phone == "") || (m.Kind == "email" && m.Email == "") {
-			return m, protoErr(CodeMissingField, "ticket needs the phone number or e-mail address to answer to")
-		}
 		for _, f := range []*string{&m.Name, &m.Phone, &m.Email, &m.Text} {
 			v, perr := checkText(*f, MaxCommentRunes, false)
 			if perr != nil {
 				return m, perr
 			}
 			*f = v
+		}
+		// Checked after trimming: an address of blanks is no address to answer to.
+		if (m.Kind == "callback" && m.Phone == "") || (m.Kind == "email" && m.Email == "") {
+			return m, protoErr(CodeMissingField, "ticket needs the phone number or e-mail address to answer to")
 		}
 	case "forget":
 		// No fields: the connection's own conversation is erased.
