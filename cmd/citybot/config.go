@@ -60,6 +60,7 @@ const (
 	envRerankTime   = "CITYBOT_RERANK_TIMEOUT"
 	envThesaurus    = "CITYBOT_THESAURUS"
 	envTown         = "CITYBOT_TOWN"
+	envTownCheck    = "CITYBOT_TOWN_CHECK"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -109,6 +110,9 @@ type config struct {
 	Thesaurus string
 	// Town is the town commands act on when there are several (its slug).
 	Town string
+	// TownCheck is how often serve looks at a town's settings for a change made elsewhere
+	// (`towns set` or another instance): the longest a change takes to reach citizens.
+	TownCheck time.Duration
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -207,6 +211,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("%s: %w", envTown, err)
 		}
 	}
+	if c.TownCheck, err = time.ParseDuration(get(envTownCheck, "10s")); err != nil || c.TownCheck <= 0 {
+		return c, fmt.Errorf("%s: want a duration such as 10s", envTownCheck)
+	}
 	if c.Thesaurus = get(envThesaurus, knowledge.DefaultThesaurus); strings.EqualFold(c.Thesaurus, "off") {
 		c.Thesaurus = ""
 	}
@@ -288,6 +295,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envRerankTime, c.RerankTimeout)
 	fmt.Fprintf(w, "%s=%s\n", envThesaurus, c.Thesaurus)
 	fmt.Fprintf(w, "%s=%s\n", envTown, c.Town)
+	fmt.Fprintf(w, "%s=%s\n", envTownCheck, c.TownCheck)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))

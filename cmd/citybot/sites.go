@@ -51,13 +51,9 @@ type sites struct {
 	defaultChecked time.Time
 }
 
-// townCheck is how often a town's settings are looked at for a change made by `towns set` in
-// another process.
-const townCheck = 10 * time.Second
-
 func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics) *sites {
 	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life}
-	s.reg = tenant.NewRegistry(s.store, townCheck, s.build)
+	s.reg = tenant.NewRegistry(s.store, e.cfg.TownCheck, s.build)
 	s.reg.OnRetire(func(old *site) {
 		old.stop()
 		// Its citizens reconnect and resume with the new settings.
@@ -101,7 +97,7 @@ func (s *sites) defaultTown(ctx context.Context) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.defaultSlug != "" && time.Since(s.defaultChecked) < townCheck {
+	if s.defaultSlug != "" && time.Since(s.defaultChecked) < s.e.cfg.TownCheck {
 		return s.defaultSlug, nil
 	}
 	towns, err := s.store.List(ctx)

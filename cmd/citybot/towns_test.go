@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +32,16 @@ func townPage(title, town, text string) string {
 		title + `</h1><p>` + text + `</p></main></body></html>`
 }
 
-// TestTwoTownsEndToEnd: towns set up with the CLI, each ingested, served by one process; each
-// town's widget carries its own texts, each town's chat answers from its own pages only, a
-// conversation of one town cannot be resumed at another, an unknown town is a 404, and an answer
-// from the Kreis's page names the Kreis as responsible.
-func TestTwoTownsEndToEnd(t *testing.T) {
+// setupTwoTowns makes a database with the two towns and the Kreis, through the CLI, each
+// ingested, and returns the environment that names it.
+func setupTwoTowns(t *testing.T) map[string]string {
+	t.Helper()
 	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn"}
-	must := func(args ...string) string {
+	must := func(args ...string) {
 		t.Helper()
-		code, stdout, stderr := citybot(t, env, args...)
-		if code != 0 {
+		if code, stdout, stderr := citybot(t, env, args...); code != 0 {
 			t.Fatalf("citybot %v: exit %d: %s %s", args, code, stdout, stderr)
 		}
-		return stdout
 	}
 	must("towns", "add", "lindenbrueck", "--name", "Lindenbrück", "--set", "privacy_url=https://www.lindenbrueck.example/datenschutz",
 		"--set", "texts.de.ui.title=Fragen an Lindenbrück")
@@ -59,6 +57,15 @@ func TestTwoTownsEndToEnd(t *testing.T) {
 		}
 		must("ingest", "--town", slug, "--dir", dir, "--base-url", "https://www."+slug+".example")
 	}
+	return env
+}
+
+// TestTwoTownsEndToEnd: towns set up with the CLI, each ingested, served by one process; each
+// town's widget carries its own texts, each town's chat answers from its own pages only, a
+// conversation of one town cannot be resumed at another, an unknown town is a 404, and an answer
+// from the Kreis's page names the Kreis as responsible.
+func TestTwoTownsEndToEnd(t *testing.T) {
+	env := setupTwoTowns(t)
 	if code, _, stderr := citybot(t, env, "ingest", "--dir", t.TempDir(), "--base-url", "https://x.example"); code == 0 ||
 		!strings.Contains(stderr, "3 towns (eichenfeld, kreis-auental, lindenbrueck): name one with --town SLUG or CITYBOT_TOWN") {
 		t.Errorf("ingest without a town among three: exit %d, %q", code, stderr)
@@ -95,49 +102,12 @@ func TestTwoTownsEndToEnd(t *testing.T) {
 		}
 	}
 
-	type conv struct {
-		c       *websocket.Conn
-		welcome map[string]any
-	}
-	dial := func(slug, query string) conv {
-		t.Helper()
-		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/t/"+slug+"/ws"+query, nil)
-		if err != nil {
-			t.Fatalf("dial %s: %v", slug, err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetReadDeadline(time.Now().Add(30 * time.Second))
-		var w map[string]any
-		err = c.ReadJSON(&w)
-		if err == nil && w["type"] == "error" && w["code"] == "invalid_token" {
-			// A token the town does not know: said so, and a new conversation begins.
-			err = c.ReadJSON(&w)
-			w["refused"] = true
-		}
-		if err != nil || w["type"] != "welcome" {
-			t.Fatalf("%s: welcome %v %v", slug, w, err)
-		}
-		return conv{c, w}
-	}
-	ask := func(cv conv, q string) map[string]any {
-		t.Helper()
-		if err := cv.c.WriteJSON(map[string]any{"type": "ask", "id": "q1", "text": q}); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			var m map[string]any
-			if err := cv.c.ReadJSON(&m); err != nil {
-				t.Fatal(err)
-			}
-			if m["type"] == "answer" || m["type"] == "handoff" {
-				return m
-			}
-		}
-	}
+	dial := func(slug, query string) townConv { return dialTown(t, addr, slug, query) }
+	ask := func(cv townConv, q string) map[string]any { return cv.ask(t, q) }
 	text := func(m map[string]any) string { s, _ := m["text"].(string); return s }
 	lb, ef := dial("lindenbrueck", "?lang=de"), dial("eichenfeld", "?lang=de")
 	for name, c := range map[string]struct {
-		cv         conv
+		cv         townConv
 		own, other string
 	}{"lindenbrueck": {lb, "96 Euro", "144 Euro"}, "eichenfeld": {ef, "144 Euro", "96 Euro"}} {
 		if w, _ := c.cv.welcome["privacy_url"].(string); !strings.Contains(w, name) {
@@ -165,5 +135,57 @@ func TestTwoTownsEndToEnd(t *testing.T) {
 	}
 	if w := dial("lindenbrueck", "?resume="+token).welcome; w["resumed"] != true {
 		t.Errorf("the conversation did not resume at its own town: %v", w)
+	}
+}
+
+// townConv is a citizen's WebSocket at one town and the welcome it began with.
+type townConv struct {
+	c       *websocket.Conn
+	welcome map[string]any
+}
+
+// dialTown opens the chat of slug at addr and reads its welcome; a refused resume token is
+// marked "refused" in the welcome of the new conversation that follows it.
+func dialTown(t *testing.T, addr, slug, query string) townConv {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/t/"+slug+"/ws"+query, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", slug, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var w map[string]any
+	err = c.ReadJSON(&w)
+	if err == nil && w["type"] == "error" && w["code"] == "invalid_token" {
+		// A token the town does not know: said so, and a new conversation begins.
+		err = c.ReadJSON(&w)
+		w["refused"] = true
+	}
+	if err != nil || w["type"] != "welcome" {
+		t.Fatalf("%s: welcome %v %v", slug, w, err)
+	}
+	return townConv{c, w}
+}
+
+// ask sends a question and returns its answer or handoff.
+func (cv townConv) ask(t *testing.T, q string) map[string]any {
+	t.Helper()
+	if err := cv.c.WriteJSON(map[string]any{"type": "ask", "id": "q1", "text": q}); err != nil {
+		t.Fatal(err)
+	}
+	return cv.next(t, "answer", "handoff")
+}
+
+// next reads until a message of one of the types comes, and returns it.
+func (cv townConv) next(t *testing.T, types ...string) map[string]any {
+	t.Helper()
+	for {
+		var m map[string]any
+		if err := cv.c.ReadJSON(&m); err != nil {
+			t.Fatal(err)
+		}
+		if typ, _ := m["type"].(string); slices.Contains(types, typ) {
+			return m
+		}
 	}
 }
