@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,9 +20,28 @@ import (
 // lexical side of retrieval when MEILI_URL is set. The database stays the store of record: each
 // page remembers which content hash was last pushed, so a failed push is retried on the next ingest.
 type Meili struct {
+	url   string
+	name  string
 	index meilisearch.IndexManager
 	svc   meilisearch.ServiceManager
+	now   func() time.Time
+
+	// With a search key (UseTenantTokens), every search carries a tenant token signed with it
+	// whose search rules hold the town's filter: Meilisearch applies it whatever the request
+	// says, a second wall as row-level security is in PostgreSQL.
+	searchKey, searchKeyUID string
+	mu                      sync.Mutex
+	tokens                  map[string]tenantSearcher // by filter
 }
+
+// tenantSearcher is a client that searches with one town scope's tenant token.
+type tenantSearcher struct {
+	index   meilisearch.IndexManager
+	expires time.Time
+}
+
+// tenantTokenLife is how long a tenant token is valid; it is renewed a tenth of that before.
+const tenantTokenLife = time.Hour
 
 // meiliDoc is one chunk in Meilisearch. lex holds citybot's own normalised lexemes (folded,
 // stemmed), which the query uses too, so umlauts and inflections meet as in PostgreSQL.
@@ -43,7 +64,7 @@ const maxMeiliWords = 10
 // synonyms of the glossary's colloquial German.
 func NewMeili(ctx context.Context, url, apiKey, indexName string, g *Glossary) (*Meili, error) {
 	svc := meilisearch.New(url, meilisearch.WithAPIKey(apiKey))
-	m := &Meili{svc: svc, index: svc.Index(indexName)}
+	m := &Meili{url: url, name: indexName, svc: svc, index: svc.Index(indexName), now: time.Now}
 	task, err := m.index.UpdateSettingsWithContext(ctx, &meilisearch.Settings{
 		SearchableAttributes: []string{"lex", "title", "headings", "body"},
 		FilterableAttributes: []string{"town_id", "page_id", "lang", "url"},
@@ -57,6 +78,49 @@ func NewMeili(ctx context.Context, url, apiKey, indexName string, g *Glossary) (
 		return nil, fmt.Errorf("meilisearch settings: %w", err)
 	}
 	return m, nil
+}
+
+// UseTenantTokens makes every search carry a tenant token signed with searchKey, a Meilisearch
+// API key allowed to search this index, whose search rules restrict the index to the searching
+// town's scope. The key is looked up with the admin key (its uid signs the tokens).
+func (m *Meili) UseTenantTokens(ctx context.Context, searchKey string) error {
+	k, err := m.svc.GetKeyWithContext(ctx, searchKey)
+	if err != nil {
+		return fmt.Errorf("meilisearch search key: %w", err)
+	}
+	if !slices.Contains(k.Actions, "search") && !slices.Contains(k.Actions, "*") {
+		return fmt.Errorf("meilisearch search key %q may not search (its actions: %s)", k.Name, strings.Join(k.Actions, ", "))
+	}
+	if !slices.Contains(k.Indexes, m.name) && !slices.Contains(k.Indexes, "*") {
+		return fmt.Errorf("meilisearch search key %q may not search index %s (its indexes: %s)", k.Name, m.name, strings.Join(k.Indexes, ", "))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.searchKey, m.searchKeyUID, m.tokens = searchKey, k.UID, map[string]tenantSearcher{}
+	return nil
+}
+
+// searcher is the index to search scope with: with tenant tokens, a client whose token holds
+// the scope's filter, made anew before the token expires.
+func (m *Meili) searcher(filter string) (meilisearch.IndexManager, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.searchKey == "" {
+		return m.index, nil
+	}
+	now := m.now()
+	if s, ok := m.tokens[filter]; ok && now.Before(s.expires.Add(-tenantTokenLife/10)) {
+		return s.index, nil
+	}
+	expires := now.Add(tenantTokenLife)
+	token, err := m.svc.GenerateTenantToken(m.searchKeyUID, map[string]any{m.name: map[string]any{"filter": filter}},
+		&meilisearch.TenantTokenOptions{APIKey: m.searchKey, ExpiresAt: expires})
+	if err != nil {
+		return nil, fmt.Errorf("meilisearch tenant token: %w", err)
+	}
+	s := tenantSearcher{index: meilisearch.New(m.url, meilisearch.WithAPIKey(token)).Index(m.name), expires: expires}
+	m.tokens[filter] = s
+	return s.index, nil
 }
 
 func (m *Meili) wait(ctx context.Context, t *meilisearch.TaskInfo) error {
@@ -172,12 +236,17 @@ func (m *Meili) search(ctx context.Context, a *Analysis, k int, scope []int) ([]
 	if len(terms) > maxMeiliWords {
 		terms = terms[:maxMeiliWords]
 	}
-	res, err := m.index.SearchWithContext(ctx, strings.Join(terms, " "), &meilisearch.SearchRequest{
+	filter := townFilter(scope)
+	index, err := m.searcher(filter)
+	if err != nil {
+		return nil, err
+	}
+	res, err := index.SearchWithContext(ctx, strings.Join(terms, " "), &meilisearch.SearchRequest{
 		Limit:                int64(k),
 		AttributesToRetrieve: []string{"id"},
 		ShowRankingScore:     true,
 		MatchingStrategy:     meilisearch.Frequency,
-		Filter:               townFilter(scope),
+		Filter:               filter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("meilisearch search: %w", err)

@@ -2,6 +2,9 @@ package knowledge
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,13 +25,17 @@ import (
 // send (checked field by field), keeps documents in memory, and answers with the response shapes
 // documented for Meilisearch 1.x (202 + task summary for writes, GET /tasks/{uid}, POST search).
 type meiliDouble struct {
-	t       *testing.T
-	key     string
-	mu      sync.Mutex
-	docs    map[int64]map[string]any
-	calls   []string
-	task    int64
-	failAdd bool
+	t   *testing.T
+	key string
+	// With a search key, searches must carry a tenant token signed with it (HS256, its uid,
+	// not expired); the token's filter is applied besides the request's, as Meilisearch does.
+	searchKey, searchKeyUID string
+	tokenFilters            []string // of the searches made, in order
+	mu                      sync.Mutex
+	docs                    map[int64]map[string]any
+	calls                   []string
+	task                    int64
+	failAdd                 bool
 }
 
 func newMeiliDouble(t *testing.T, key string) (*meiliDouble, *httptest.Server) {
@@ -41,7 +48,16 @@ func newMeiliDouble(t *testing.T, key string) (*meiliDouble, *httptest.Server) {
 func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if r.Header.Get("Authorization") != "Bearer "+d.key {
+	tokenFilter := ""
+	if d.searchKey != "" && r.URL.Path == "/indexes/chunks/search" {
+		var err error
+		if tokenFilter, err = d.tenantFilter(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); err != nil {
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, `{"message":"The provided tenant token is invalid: %s","code":"invalid_api_key","type":"auth","link":""}`, err)
+			return
+		}
+		d.tokenFilters = append(d.tokenFilters, tokenFilter)
+	} else if r.Header.Get("Authorization") != "Bearer "+d.key {
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"message":"The provided API key is invalid.","code":"invalid_api_key","type":"auth","link":""}`)
 		return
@@ -59,6 +75,15 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"taskUid":%d,"indexUid":"chunks","status":"enqueued","type":%q,"enqueuedAt":"2026-11-23T10:00:00Z"}`, d.task, kind)
 	}
 	switch {
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/keys/"):
+		if d.searchKey == "" || strings.TrimPrefix(r.URL.Path, "/keys/") != d.searchKey {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"API key not found.","code":"api_key_not_found","type":"invalid_request","link":""}`)
+			return
+		}
+		fmt.Fprintf(w, `{"name":"Default Search API Key","description":"Use it to search from the frontend","key":%q,"uid":%q,
+			"actions":["search"],"indexes":["*"],"expiresAt":null,"createdAt":"2026-11-23T10:00:00Z","updatedAt":"2026-11-23T10:00:00Z"}`,
+			d.searchKey, d.searchKeyUID)
 	case r.Method == http.MethodPatch && r.URL.Path == "/indexes/chunks/settings":
 		var s struct {
 			Searchable []string            `json:"searchableAttributes"`
@@ -134,6 +159,13 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.t.Errorf("search request %s", body)
 		}
 		towns := inList(strings.TrimPrefix(req.Filter, "town_id IN "))
+		if tokenFilter != "" {
+			// The token's rules and the request's filter both hold.
+			allowed := inList(strings.TrimPrefix(tokenFilter, "town_id IN "))
+			for id := range towns {
+				towns[id] = allowed[id]
+			}
+		}
 		// Rank by the number of query words in lex: enough to check the round trip.
 		type hit struct {
 			id    int64
@@ -167,6 +199,45 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.t.Errorf("unexpected request %s %s", r.Method, r.URL)
 		w.WriteHeader(http.StatusNotFound)
 	}
+}
+
+// tenantFilter checks a tenant token as Meilisearch documents it (a JWT signed HS256 with the
+// search key, naming the key's uid in apiKeyUid, searchRules per index, exp in the future) and
+// returns its filter for the chunks index.
+func (d *meiliDouble) tenantFilter(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("not a JWT")
+	}
+	mac := hmac.New(sha256.New, []byte(d.searchKey))
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
+		return "", fmt.Errorf("bad signature")
+	}
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	var claims struct {
+		UID   string                     `json:"apiKeyUid"`
+		Exp   int64                      `json:"exp"`
+		Rules map[string]json.RawMessage `json:"searchRules"`
+	}
+	h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	c, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	if json.Unmarshal(h, &header) != nil || header.Alg != "HS256" || json.Unmarshal(c, &claims) != nil {
+		return "", fmt.Errorf("bad header or claims")
+	}
+	if claims.UID != d.searchKeyUID || claims.Exp <= time.Now().Unix() {
+		return "", fmt.Errorf("uid %q, exp %d", claims.UID, claims.Exp)
+	}
+	var rule struct {
+		Filter string `json:"filter"`
+	}
+	if err := json.Unmarshal(claims.Rules["chunks"], &rule); err != nil || !strings.HasPrefix(rule.Filter, "town_id IN [") {
+		return "", fmt.Errorf("search rules %s", c)
+	}
+	return rule.Filter, nil
 }
 
 // inList reads a filter's list of numbers, "[1, 2]".
@@ -305,5 +376,63 @@ func TestMeiliReal(t *testing.T) {
 	hits, err := ix.Search(ctx, Query{Text: "Hundesteuer Kosten", Limit: 3})
 	if err != nil || len(hits) == 0 || hits[0].URL != "https://stadt.example/hund" {
 		t.Fatalf("%+v %v", hits, err)
+	}
+}
+
+// TestMeiliTenantTokens: with a search key, each town's searches carry a tenant token whose
+// search rules hold that town's scope (so Meilisearch itself keeps the towns apart), the token
+// is renewed before it expires, and a key Meilisearch does not know is refused at start.
+func TestMeiliTenantTokens(t *testing.T) {
+	ctx := context.Background()
+	double, srv := newMeiliDouble(t, "admin")
+	double.searchKey, double.searchKeyUID = "search-key", "74c9c733-3368-4738-bbe5-1d18a5fecb37"
+	g, _ := LoadGlossary(nil)
+	m, err := NewMeili(ctx, srv.URL, "admin", "chunks", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.UseTenantTokens(ctx, "no-such-key"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("an unknown search key: %v", err)
+	}
+	if err := m.UseTenantTokens(ctx, "search-key"); err != nil {
+		t.Fatal(err)
+	}
+	pool := dbtest.Pool(t)
+	ids := map[string]int{"lindenbrueck": dbtest.Town(t, pool, "lindenbrueck"), "eichenfeld": dbtest.Town(t, pool, "eichenfeld")}
+	base, err := NewIndex(ctx, pool, Scope{Town: ids["lindenbrueck"]}, NewHashEmbedder(0), g, m, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := map[string]*Index{"lindenbrueck": base}
+	if ix["eichenfeld"], err = base.ForTown(ctx, Scope{Town: ids["eichenfeld"]}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for slug, amount := range map[string]string{"lindenbrueck": "96", "eichenfeld": "144"} {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"hund.html": page("Hundesteuer", "<p>Der erste Hund kostet "+amount+" Euro im Jahr.</p>")})
+		if _, err := ix[slug].Ingest(ctx, DirSource{Dir: dir, BaseURL: "https://www." + slug + ".example"}, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, slug := range []string{"lindenbrueck", "eichenfeld"} {
+		before := len(double.tokenFilters)
+		hits, err := ix[slug].Search(ctx, Query{Text: "Hundesteuer", Limit: 3})
+		if err != nil || len(hits) == 0 || !strings.Contains(hits[0].URL, slug) || hits[0].Lexical == 0 {
+			t.Fatalf("%s: %+v %v", slug, hits, err)
+		}
+		want := fmt.Sprintf("town_id IN [%d]", ids[slug])
+		if len(double.tokenFilters) != before+1 || double.tokenFilters[before] != want {
+			t.Errorf("%s searched with tokens holding %v, want %q", slug, double.tokenFilters[before:], want)
+		}
+	}
+	// Near its end a token is renewed; the searches go on.
+	filter := fmt.Sprintf("town_id IN [%d]", ids["lindenbrueck"])
+	old := m.tokens[filter].expires
+	m.now = func() time.Time { return time.Now().Add(tenantTokenLife - time.Minute) }
+	if _, err := ix["lindenbrueck"].Search(ctx, Query{Text: "Hundesteuer", Limit: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if !m.tokens[filter].expires.After(old) {
+		t.Error("the token was not renewed before it expired")
 	}
 }

@@ -24,6 +24,7 @@ const (
 	envData         = "CITYBOT_DATA"
 	envMeiliURL     = "MEILI_URL"
 	envMeiliKey     = "MEILI_API_KEY"
+	envMeiliSearch  = "MEILI_SEARCH_KEY"
 	envMeiliIndex   = "CITYBOT_MEILI_INDEX"
 	envEmbedURL     = "CITYBOT_EMBED_URL"
 	envEmbedModel   = "CITYBOT_EMBED_MODEL"
@@ -65,42 +66,44 @@ const (
 
 // config is everything citybot reads from its environment and common flags.
 type config struct {
-	DatabaseURL  string
-	DataDir      string
-	MeiliURL     string
-	MeiliKey     string
-	MeiliIndex   string
-	EmbedURL     string
-	EmbedModel   string
-	EmbedKey     string
-	GlossaryDir  string
-	FetchTimeout time.Duration
-	MaxPageBytes int64
-	Workers      int
-	LogLevel     string
-	LogFormat    string // "text" or "json"
-	City         string
-	PrivacyURL   string
-	ContactPhone string
-	ContactEmail string
-	ContactHours string
-	MinConf      float64
-	TextsDir     string
-	Addr         string
-	MetricsAddr  string
-	Proxies      []netip.Prefix
-	Origins      []string
-	Retention    time.Duration
-	ConnRate     float64
-	ConnBurst    int
-	AddrRate     float64 // 0: no per-address limit
-	AddrBurst    int
-	AddrConns    int // 0: no bound on connections per address
-	DBConns      int
-	LLMURL       string
-	LLMModel     string
-	LLMKey       string
-	LLMTimeout   time.Duration
+	DatabaseURL string
+	DataDir     string
+	MeiliURL    string
+	MeiliKey    string
+	// MeiliSearchKey, when set, signs the tenant tokens every town's searches carry.
+	MeiliSearchKey string
+	MeiliIndex     string
+	EmbedURL       string
+	EmbedModel     string
+	EmbedKey       string
+	GlossaryDir    string
+	FetchTimeout   time.Duration
+	MaxPageBytes   int64
+	Workers        int
+	LogLevel       string
+	LogFormat      string // "text" or "json"
+	City           string
+	PrivacyURL     string
+	ContactPhone   string
+	ContactEmail   string
+	ContactHours   string
+	MinConf        float64
+	TextsDir       string
+	Addr           string
+	MetricsAddr    string
+	Proxies        []netip.Prefix
+	Origins        []string
+	Retention      time.Duration
+	ConnRate       float64
+	ConnBurst      int
+	AddrRate       float64 // 0: no per-address limit
+	AddrBurst      int
+	AddrConns      int // 0: no bound on connections per address
+	DBConns        int
+	LLMURL         string
+	LLMModel       string
+	LLMKey         string
+	LLMTimeout     time.Duration
 	// The optional cross-encoder reranker (off when RerankURL is empty).
 	RerankURL     string
 	RerankModel   string
@@ -129,17 +132,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return def
 	}
 	c := config{
-		DatabaseURL: get(envDatabaseURL, ""),
-		DataDir:     get(envData, "./var"),
-		MeiliURL:    get(envMeiliURL, ""),
-		MeiliKey:    get(envMeiliKey, ""),
-		MeiliIndex:  get(envMeiliIndex, "citybot_chunks"),
-		EmbedURL:    get(envEmbedURL, ""),
-		EmbedModel:  get(envEmbedModel, ""),
-		EmbedKey:    get(envEmbedKey, ""),
-		GlossaryDir: get(envGlossaryDir, ""),
-		LogLevel:    get(envLogLevel, "info"),
-		LogFormat:   strings.ToLower(strings.TrimSpace(get(envLogFormat, "text"))),
+		DatabaseURL:    get(envDatabaseURL, ""),
+		DataDir:        get(envData, "./var"),
+		MeiliURL:       get(envMeiliURL, ""),
+		MeiliKey:       get(envMeiliKey, ""),
+		MeiliSearchKey: get(envMeiliSearch, ""),
+		MeiliIndex:     get(envMeiliIndex, "citybot_chunks"),
+		EmbedURL:       get(envEmbedURL, ""),
+		EmbedModel:     get(envEmbedModel, ""),
+		EmbedKey:       get(envEmbedKey, ""),
+		GlossaryDir:    get(envGlossaryDir, ""),
+		LogLevel:       get(envLogLevel, "info"),
+		LogFormat:      strings.ToLower(strings.TrimSpace(get(envLogFormat, "text"))),
 		// No defaults: a deployment that configured nothing must not pose as the sample city.
 		// serve refuses to start without them.
 		City:         get(envCity, ""),
@@ -267,6 +271,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envData, c.DataDir)
 	fmt.Fprintf(w, "%s=%s\n", envMeiliURL, c.MeiliURL)
 	fmt.Fprintf(w, "%s=%s\n", envMeiliKey, redact(c.MeiliKey))
+	fmt.Fprintf(w, "%s=%s\n", envMeiliSearch, redact(c.MeiliSearchKey))
 	fmt.Fprintf(w, "%s=%s\n", envMeiliIndex, c.MeiliIndex)
 	fmt.Fprintf(w, "%s=%s\n", envEmbedURL, c.EmbedURL)
 	fmt.Fprintf(w, "%s=%s\n", envEmbedModel, c.EmbedModel)

@@ -74,11 +74,12 @@ func TestConfigRedactsSecrets(t *testing.T) {
 	os.WriteFile(keyFile, []byte("s3cret\n"), 0o600)
 	os.WriteFile(rerankKey, []byte("r3rank\n"), 0o600)
 	code, stdout, _ := citybot(t, map[string]string{"DATABASE_URL": "postgres://bot:hunter2@db/citybot",
-		"MEILI_API_KEY_FILE": keyFile, "CITYBOT_RERANK_URL": "http://tei:8080", "CITYBOT_RERANK_API_KEY_FILE": rerankKey}, "config")
-	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") || strings.Contains(stdout, "r3rank") {
+		"MEILI_API_KEY_FILE": keyFile, "CITYBOT_RERANK_URL": "http://tei:8080", "CITYBOT_RERANK_API_KEY_FILE": rerankKey, "MEILI_SEARCH_KEY": "s3arch"}, "config")
+	if code != 0 || strings.Contains(stdout, "hunter2") || strings.Contains(stdout, "s3cret") || strings.Contains(stdout, "r3rank") ||
+		strings.Contains(stdout, "s3arch") {
 		t.Fatalf("exit %d, secrets shown: %s", code, stdout)
 	}
-	for _, want := range []string{"DATABASE_URL=postgres://bot:xxxxx@db/citybot", "MEILI_API_KEY=(set)",
+	for _, want := range []string{"DATABASE_URL=postgres://bot:xxxxx@db/citybot", "MEILI_API_KEY=(set)", "MEILI_SEARCH_KEY=(set)",
 		"CITYBOT_RERANK_URL=http://tei:8080\n", "CITYBOT_RERANK_API_KEY=(set)", "CITYBOT_RERANK_TIMEOUT=5s"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("config output lacks %q: %s", want, stdout)

@@ -169,6 +169,11 @@ func newIndex(ctx context.Context, e *env, db *database.DB, town tenant.Town) (*
 		if meili, err = knowledge.NewMeili(ctx, e.cfg.MeiliURL, e.cfg.MeiliKey, e.cfg.MeiliIndex, g); err != nil {
 			return nil, err
 		}
+		if e.cfg.MeiliSearchKey != "" {
+			if err := meili.UseTenantTokens(ctx, e.cfg.MeiliSearchKey); err != nil {
+				return nil, err
+			}
+		}
 	}
 	scope, err := tenant.NewStore(db.Pool).Scope(ctx, town.ID)
 	if err != nil {
