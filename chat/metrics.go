@@ -10,75 +10,101 @@ import (
 
 // Metrics are what a city's operations team watches: answers and handoffs by kind, reason and
 // language, how long they take, connected citizens, ratings, tickets, erased conversations and
-// protocol errors. A nil *Metrics measures nothing.
+// protocol errors, each by town. A nil *Metrics measures nothing.
 type Metrics struct {
 	replies      *prometheus.CounterVec
-	replySeconds prometheus.Histogram
-	connections  prometheus.Gauge
+	replySeconds *prometheus.HistogramVec
+	connections  *prometheus.GaugeVec
 	ratings      *prometheus.CounterVec
-	tickets      prometheus.Counter
-	forgets      prometheus.Counter
+	tickets      *prometheus.CounterVec
+	forgets      *prometheus.CounterVec
 	errors       *prometheus.CounterVec
+	town         string // the town label of what this view counts
 }
 
-// NewMetrics registers the chat's metrics with reg.
+// NewMetrics registers the chat's metrics with reg. Each town's chat counts with ForTown's view.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_replies_total",
-			Help: "Answers and handoffs sent, by kind (answer, handoff), handoff reason and language."},
-			[]string{"kind", "reason", "lang"}),
-		replySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "citybot_reply_seconds",
-			Help:    "Time from a citizen's question to the stored reply.",
-			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}}),
-		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "citybot_connections",
-			Help: "Citizens connected over WebSocket."}),
+			Help: "Answers and handoffs sent, by town, kind (answer, handoff), handoff reason and language."},
+			[]string{"town", "kind", "reason", "lang"}),
+		replySeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "citybot_reply_seconds",
+			Help:    "Time from a citizen's question to the stored reply, by town.",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}}, []string{"town"}),
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "citybot_connections",
+			Help: "Citizens connected over WebSocket, by town."}, []string{"town"}),
 		ratings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_ratings_total",
-			Help: "Ratings of answers and handoffs, by value (up, down)."}, []string{"value"}),
-		tickets: prometheus.NewCounter(prometheus.CounterOpts{Name: "citybot_tickets_total",
-			Help: "Callback and e-mail requests stored."}),
-		forgets: prometheus.NewCounter(prometheus.CounterOpts{Name: "citybot_forgets_total",
-			Help: "Conversations erased at the citizen's request."}),
+			Help: "Ratings of answers and handoffs, by town and value (up, down)."}, []string{"town", "value"}),
+		tickets: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_tickets_total",
+			Help: "Callback and e-mail requests stored, by town."}, []string{"town"}),
+		forgets: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_forgets_total",
+			Help: "Conversations erased at the citizen's request, by town."}, []string{"town"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_protocol_errors_total",
-			Help: "Error messages sent to clients, by code."}, []string{"code"}),
+			Help: "Error messages sent to clients, by town and code."}, []string{"town", "code"}),
 	}
 	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors)
 	return m
+}
+
+// ForTown is the view that counts under the town's label (its slug).
+func (m *Metrics) ForTown(slug string) *Metrics {
+	if m == nil {
+		return nil
+	}
+	t := *m
+	t.town = slug
+	return &t
+}
+
+// Forget removes a town's series, for a town that is gone.
+func (m *Metrics) Forget(slug string) {
+	if m == nil {
+		return
+	}
+	town := prometheus.Labels{"town": slug}
+	m.replies.DeletePartialMatch(town)
+	m.replySeconds.DeletePartialMatch(town)
+	m.connections.DeletePartialMatch(town)
+	m.ratings.DeletePartialMatch(town)
+	m.tickets.DeletePartialMatch(town)
+	m.forgets.DeletePartialMatch(town)
+	m.errors.DeletePartialMatch(town)
 }
 
 func (m *Metrics) replied(r bot.Reply, took time.Duration) {
 	if m == nil {
 		return
 	}
-	m.replies.WithLabelValues(r.Kind, r.Reason, r.Lang).Inc()
-	m.replySeconds.Observe(took.Seconds())
+	m.replies.WithLabelValues(m.town, r.Kind, r.Reason, r.Lang).Inc()
+	m.replySeconds.WithLabelValues(m.town).Observe(took.Seconds())
 }
 
 func (m *Metrics) connected(delta float64) {
 	if m != nil {
-		m.connections.Add(delta)
+		m.connections.WithLabelValues(m.town).Add(delta)
 	}
 }
 
 func (m *Metrics) rated(value string) {
 	if m != nil {
-		m.ratings.WithLabelValues(value).Inc()
+		m.ratings.WithLabelValues(m.town, value).Inc()
 	}
 }
 
 func (m *Metrics) ticket() {
 	if m != nil {
-		m.tickets.Inc()
+		m.tickets.WithLabelValues(m.town).Inc()
 	}
 }
 
 func (m *Metrics) forgot() {
 	if m != nil {
-		m.forgets.Inc()
+		m.forgets.WithLabelValues(m.town).Inc()
 	}
 }
 
 func (m *Metrics) error(code string) {
 	if m != nil {
-		m.errors.WithLabelValues(code).Inc()
+		m.errors.WithLabelValues(m.town, code).Inc()
 	}
 }

@@ -19,16 +19,17 @@ type Registry[T any] struct {
 	// process reaches a running server within that time.
 	check time.Duration
 
-	// retire, when set, is told of a T that a rebuild or a removal replaced.
-	retire func(T)
+	// retire, when set, is told of a T that a rebuild replaced or whose town is gone.
+	retire func(v T, gone bool)
 
 	mu    sync.Mutex
 	sites map[string]*site[T]
 }
 
 // OnRetire sets what is done with a town's T when a rebuild replaces it or the town is gone (its
-// connections closed, its background work stopped). Call it before the first Get.
-func (r *Registry[T]) OnRetire(f func(T)) { r.retire = f }
+// connections closed, its background work stopped; gone: what is kept of the town elsewhere
+// dropped too). Call it before the first Get.
+func (r *Registry[T]) OnRetire(f func(v T, gone bool)) { r.retire = f }
 
 type site[T any] struct {
 	mu      sync.Mutex // one build at a time per town; other towns are not held up
@@ -68,7 +69,7 @@ func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
 		delete(r.sites, slug)
 		r.mu.Unlock()
 		if s.built && r.retire != nil {
-			r.retire(s.v)
+			r.retire(s.v, true)
 		}
 		return Town{}, zero, err
 	}
@@ -88,7 +89,7 @@ func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
 		return Town{}, zero, fmt.Errorf("set up town %s: %w", slug, err)
 	}
 	if s.built && r.retire != nil {
-		r.retire(s.v)
+		r.retire(s.v, false)
 	}
 	s.town, s.v, s.built = t, v, true
 	return t, v, nil

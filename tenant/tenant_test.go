@@ -3,7 +3,9 @@ package tenant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,6 +177,8 @@ func TestRegistryBuildsPerTownAndRebuildsOnChange(t *testing.T) {
 		builds[town.Slug]++
 		return town.Name + "|" + town.Settings.ContactPhone, nil
 	})
+	var retired []string
+	r.OnRetire(func(v string, gone bool) { retired = append(retired, fmt.Sprint(v, " gone:", gone)) })
 	for range 3 {
 		if _, v, err := r.Get(ctx, "lindenbrueck"); err != nil || v != "Lindenbrueck|" {
 			t.Fatalf("get: %q %v", v, err)
@@ -210,5 +214,9 @@ func TestRegistryBuildsPerTownAndRebuildsOnChange(t *testing.T) {
 	}
 	if got := r.Built(); len(got) != 1 || got["lindenbrueck"] == "" {
 		t.Errorf("built %v", got)
+	}
+	// The rebuild retired the old value; the removal the town's, as gone.
+	if want := []string{"Lindenbrueck| gone:false", "Eichenfeld| gone:true"}; !slices.Equal(retired, want) {
+		t.Errorf("retired %q, want %q", retired, want)
 	}
 }

@@ -144,7 +144,8 @@ func TestServeWithMetrics(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	code, text := body("http://" + metricsAddr + "/metrics")
-	for _, want := range []string{`citybot_replies_total{kind="handoff",lang="de",reason="user_request"} 1`, "citybot_connections 1", "go_goroutines"} {
+	for _, want := range []string{`citybot_replies_total{kind="handoff",lang="de",reason="user_request",town="musterstadt"} 1`,
+		`citybot_connections{town="musterstadt"} 1`, "go_goroutines"} {
 		if code != 200 || !strings.Contains(text, want) {
 			t.Errorf("metrics (%d) lack %q", code, want)
 		}

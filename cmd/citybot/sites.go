@@ -54,8 +54,11 @@ type sites struct {
 func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics) *sites {
 	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life}
 	s.reg = tenant.NewRegistry(s.store, e.cfg.TownCheck, s.build)
-	s.reg.OnRetire(func(old *site) {
+	s.reg.OnRetire(func(old *site, gone bool) {
 		old.stop()
+		if gone {
+			metrics.Forget(old.town.Slug)
+		}
 		// Its citizens reconnect and resume with the new settings.
 		go old.chat.Shutdown()
 	})
@@ -139,7 +142,7 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 	c := s.e.cfg
 	cfg := chat.ServerConfig{AllowedOrigins: town.Settings.AllowedOrigins, Retention: time.Duration(town.Settings.Retention()) * 24 * time.Hour,
 		ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, AddrRate: c.AddrRate, AddrBurst: c.AddrBurst, AddrConns: c.AddrConns,
-		TrustedProxies: c.Proxies, Metrics: s.metrics}
+		TrustedProxies: c.Proxies, Metrics: s.metrics.ForTown(town.Slug)}
 	// Redaction keeps the numbers the town's pages state: they are what questions are about.
 	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
 	st := conversation.NewStore(s.db.Pool, town.ID, time.Now)
