@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // clientAddr is the key of the client's address for rate limits; it is never stored. Behind a
@@ -98,4 +102,92 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
 	}
 	return out, nil
+}
+
+// AddrLimits are the limits per client address and what they have counted. A process makes one
+// and gives it to the chat servers of all its towns: a client that spread its connections over
+// the towns would otherwise multiply its allowance by their number. A nil *AddrLimits limits
+// nothing.
+type AddrLimits struct {
+	rate  float64 // messages and connections per second; 0: no rate limit
+	burst int
+	conns int // connections open at once; 0: no bound
+
+	mu     sync.Mutex
+	addrs  map[string]*addrLimit
+	pruned time.Time // when addrs was last rid of idle addresses
+}
+
+type addrLimit struct {
+	lim   *rate.Limiter // nil while the rate limit is off
+	conns int           // connections open
+	seen  time.Time
+}
+
+// NewAddrLimits limits each client address to perSecond connections and messages with burst,
+// and to conns connections open at once (0 switches either off: load tests behind one address).
+// A connection over them is refused before the upgrade (HTTP 429).
+func NewAddrLimits(perSecond float64, burst, conns int) *AddrLimits {
+	return &AddrLimits{rate: perSecond, burst: burst, conns: conns, addrs: map[string]*addrLimit{}}
+}
+
+// allow takes one message or connection of addr from its rate.
+func (l *AddrLimits) allow(addr string, now time.Time) bool {
+	if l == nil || l.rate <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.addrLocked(addr, now)
+	if a.lim == nil {
+		a.lim = rate.NewLimiter(rate.Limit(l.rate), l.burst)
+	}
+	return a.lim.AllowN(now, 1)
+}
+
+// open counts a connection of addr, or tells that addr holds conns open already.
+func (l *AddrLimits) open(addr string, now time.Time) bool {
+	if l == nil || l.conns <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.addrLocked(addr, now)
+	if a.conns >= l.conns {
+		return false
+	}
+	a.conns++
+	return true
+}
+
+// close counts a connection of addr closed.
+func (l *AddrLimits) close(addr string, now time.Time) {
+	if l == nil || l.conns <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addrLocked(addr, now).conns--
+}
+
+// addrLocked is the record of addr, made on first sight; l.mu is held. Addresses idle for ten
+// minutes with no connection open are forgotten, so that the map does not grow without bound;
+// the map is looked over at most once a minute, so that a busy server does not walk it on every
+// message.
+func (l *AddrLimits) addrLocked(addr string, now time.Time) *addrLimit {
+	a, ok := l.addrs[addr]
+	if !ok {
+		a = &addrLimit{}
+		l.addrs[addr] = a
+	}
+	a.seen = now
+	if len(l.addrs) > 10000 && now.Sub(l.pruned) > time.Minute {
+		l.pruned = now
+		for k, v := range l.addrs {
+			if v.conns <= 0 && now.Sub(v.seen) > 10*time.Minute {
+				delete(l.addrs, k)
+			}
+		}
+	}
+	return a
 }

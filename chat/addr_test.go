@@ -45,7 +45,7 @@ func TestClientAddr(t *testing.T) {
 // the proxy's.
 func TestAddressLimitsBehindProxy(t *testing.T) {
 	trusted, _ := ParseTrustedProxies("127.0.0.1, ::1")
-	h := newHarness(t, ServerConfig{AddrRate: 0.001, AddrBurst: 1, TrustedProxies: trusted})
+	h := newHarness(t, ServerConfig{Addrs: NewAddrLimits(0.001, 1, 0), TrustedProxies: trusted})
 	dial := func(client string) int {
 		hdr := http.Header{"X-Forwarded-For": {client}}
 		c, resp, err := h.dial(t, "", hdr)

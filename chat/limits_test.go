@@ -30,7 +30,7 @@ func goroutinesSettle(want int, within time.Duration) int {
 // refused at once, before the upgrade, and hold no goroutine or memory afterwards.
 func TestAddrConnsBoundsConnectionsPerAddress(t *testing.T) {
 	const limit, dials = 20, 2000
-	h := newHarness(t, ServerConfig{AddrConns: limit})
+	h := newHarness(t, ServerConfig{Addrs: NewAddrLimits(0, 0, limit)})
 	mustDial(t, h, "").Close() // the harness's first connection warms the index and the store
 	goroutinesSettle(0, 200*time.Millisecond)
 	runtime.GC()
@@ -222,5 +222,36 @@ func TestClientThatNeverReadsIsDropped(t *testing.T) {
 		if m := read(t, healthy); m["reply_to"] == "h2" {
 			break
 		}
+	}
+}
+
+// TestAddrLimitsSharedByTowns: the servers of two towns share one AddrLimits, so a client's
+// connections at one town count at the other; one closed makes room at either.
+func TestAddrLimitsSharedByTowns(t *testing.T) {
+	shared := NewAddrLimits(0, 0, 3)
+	a, b := newHarness(t, ServerConfig{Addrs: shared}), newHarness(t, ServerConfig{Addrs: shared})
+	first := mustDial(t, a, "")
+	mustDial(t, a, "")
+	mustDial(t, b, "")
+	c, resp, err := b.dial(t, "", nil)
+	if err == nil {
+		c.Close()
+		t.Fatal("a fourth connection across the two towns was let in")
+	}
+	if resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the fourth connection: %v %v, want HTTP 429", resp, err)
+	}
+	first.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := b.dial(t, "", nil)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no room at the other town after a connection closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

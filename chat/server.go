@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
@@ -29,12 +28,9 @@ type ServerConfig struct {
 	// Per connection: messages per second and burst.
 	ConnRate  float64
 	ConnBurst int
-	// Per client address; AddrRate 0 switches the address limit off (load tests behind one address).
-	AddrRate  float64
-	AddrBurst int
-	// AddrConns bounds the connections one client address holds open at once; 0: no bound. A
-	// connection over it is refused before the upgrade (HTTP 429).
-	AddrConns int
+	// Addrs are the limits per client address, shared by the servers of all towns in a process;
+	// nil: none.
+	Addrs *AddrLimits
 	// WriteWait is how long a message may take to reach a client; a client that does not read
 	// is dropped after it. 0: 10 seconds.
 	WriteWait time.Duration
@@ -70,21 +66,13 @@ type Server struct {
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
-	addrs   map[string]*addrLimit
-	pruned  time.Time // when addrs was last rid of idle addresses
-}
-
-type addrLimit struct {
-	lim   *rate.Limiter // nil while the rate limit is off
-	conns int           // connections open
-	seen  time.Time
 }
 
 // NewServer returns a chat server that runs citizens' turns through turns and keeps their
 // conversations in st, the store turns stores in.
 func NewServer(turns *conversation.Service, st *conversation.Store, cat *i18n.Catalog, city bot.City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
 	s := &Server{agents: NoAgents{}, turns: turns, store: st, catalog: cat, city: city, cfg: cfg, log: log, now: now,
-		origins: map[string]bool{}, clients: map[*client]struct{}{}, addrs: map[string]*addrLimit{}}
+		origins: map[string]bool{}, clients: map[*client]struct{}{}}
 	if s.cfg.WriteWait <= 0 {
 		s.cfg.WriteWait = writeWait
 	}
@@ -166,66 +154,11 @@ func (s *Server) ServeWS(w http.ResponseWriter, r *http.Request) {
 	}()
 }
 
-func (s *Server) allowAddr(addr string) bool {
-	if s.cfg.AddrRate <= 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	a := s.addrLocked(addr, now)
-	if a.lim == nil {
-		a.lim = rate.NewLimiter(rate.Limit(s.cfg.AddrRate), s.cfg.AddrBurst)
-	}
-	return a.lim.AllowN(now, 1)
-}
+func (s *Server) allowAddr(addr string) bool { return s.cfg.Addrs.allow(addr, s.now()) }
 
-// openConn counts a connection of addr, or tells that addr holds AddrConns open already.
-func (s *Server) openConn(addr string) bool {
-	if s.cfg.AddrConns <= 0 {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a := s.addrLocked(addr, s.now())
-	if a.conns >= s.cfg.AddrConns {
-		return false
-	}
-	a.conns++
-	return true
-}
+func (s *Server) openConn(addr string) bool { return s.cfg.Addrs.open(addr, s.now()) }
 
-// closeConn counts a connection of addr closed.
-func (s *Server) closeConn(addr string) {
-	if s.cfg.AddrConns <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.addrLocked(addr, s.now()).conns--
-}
-
-// addrLocked is the limits' record of addr, made on first sight; s.mu is held. Addresses idle
-// for ten minutes with no connection open are forgotten, so that the map does not grow
-// without bound; the map is looked over at most once a minute, so that a busy server does
-// not walk it on every message.
-func (s *Server) addrLocked(addr string, now time.Time) *addrLimit {
-	a, ok := s.addrs[addr]
-	if !ok {
-		a = &addrLimit{}
-		s.addrs[addr] = a
-	}
-	a.seen = now
-	if len(s.addrs) > 10000 && now.Sub(s.pruned) > time.Minute {
-		s.pruned = now
-		for k, v := range s.addrs {
-			if v.conns <= 0 && now.Sub(v.seen) > 10*time.Minute {
-				delete(s.addrs, k)
-			}
-		}
-	}
-	return a
-}
+func (s *Server) closeConn(addr string) { s.cfg.Addrs.close(addr, s.now()) }
 
 // Shutdown tells every connected client that the server is going away (close code 1001), so
 // widgets reconnect and resume.

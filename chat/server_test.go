@@ -305,7 +305,7 @@ func TestOriginAllowList(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
-	h := newHarness(t, ServerConfig{ConnRate: 1, ConnBurst: 2, AddrRate: 1, AddrBurst: 3})
+	h := newHarness(t, ServerConfig{ConnRate: 1, ConnBurst: 2, Addrs: NewAddrLimits(1, 3, 0)})
 	c := mustDial(t, h, "")
 	read(t, c)
 	limited := false
@@ -344,10 +344,10 @@ func TestAddressLimitsOff(t *testing.T) {
 		}
 		return refused
 	}
-	if refused := dialAll(newHarness(t, ServerConfig{AddrRate: 0.001, AddrBurst: 5})); refused != 15 {
+	if refused := dialAll(newHarness(t, ServerConfig{Addrs: NewAddrLimits(0.001, 5, 0)})); refused != 15 {
 		t.Errorf("limit on (burst 5): %d of 20 connections refused, want 15", refused)
 	}
-	if refused := dialAll(newHarness(t, ServerConfig{AddrRate: 0})); refused != 0 {
+	if refused := dialAll(newHarness(t, ServerConfig{Addrs: NewAddrLimits(0, 0, 0)})); refused != 0 {
 		t.Errorf("limit off: %d of 20 connections refused, want 0", refused)
 	}
 }

@@ -41,8 +41,10 @@ type sites struct {
 	db      *database.DB
 	store   *tenant.Store
 	metrics *chat.Metrics
-	life    context.Context // the server's: the sites' background work ends with it
-	reg     *tenant.Registry[*site]
+	// addrs are the limits per client address, one for all towns.
+	addrs *chat.AddrLimits
+	life  context.Context // the server's: the sites' background work ends with it
+	reg   *tenant.Registry[*site]
 
 	mu   sync.Mutex
 	base *knowledge.Index
@@ -52,7 +54,8 @@ type sites struct {
 }
 
 func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics) *sites {
-	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life}
+	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life,
+		addrs: chat.NewAddrLimits(e.cfg.AddrRate, e.cfg.AddrBurst, e.cfg.AddrConns)}
 	s.reg = tenant.NewRegistry(s.store, e.cfg.TownCheck, s.build)
 	s.reg.OnRetire(func(old *site, gone bool) {
 		old.stop()
@@ -141,7 +144,7 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 	}
 	c := s.e.cfg
 	cfg := chat.ServerConfig{AllowedOrigins: town.Settings.AllowedOrigins, Retention: time.Duration(town.Settings.Retention()) * 24 * time.Hour,
-		ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, AddrRate: c.AddrRate, AddrBurst: c.AddrBurst, AddrConns: c.AddrConns,
+		ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, Addrs: s.addrs,
 		TrustedProxies: c.Proxies, Metrics: s.metrics.ForTown(town.Slug)}
 	// Redaction keeps the numbers the town's pages state: they are what questions are about.
 	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
