@@ -42,32 +42,23 @@ type Catalog struct {
 	messages   map[string]map[string]string // lang -> id -> raw template, for the widget
 }
 
-// Load reads the embedded catalogs, plus overrides from dir when it is not nil: a city's own
-// texts (its name, its privacy notice wording) in files named like the catalogs.
-func Load(override fs.FS) (*Catalog, error) {
+// Load reads the embedded catalogs with a town's own wording over them: override maps a
+// language to message ids and their texts (nil: none). A town overrides only what it wants to.
+func Load(override map[string]map[string]string) (*Catalog, error) {
 	b := goi18n.NewBundle(language.German)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	c := &Catalog{localizers: map[string]*goi18n.Localizer{}, messages: map[string]map[string]string{}}
 	for _, lang := range Languages() {
-		msgs := map[string]string{}
-		for i, fsys := range []fs.FS{files, override} {
-			if fsys == nil {
-				continue
-			}
-			raw, err := fs.ReadFile(fsys, lang+".json")
-			if err != nil {
-				if i == 1 { // a city overrides only what it wants to
-					continue
-				}
-				return nil, fmt.Errorf("catalog %s: %w", lang, err)
-			}
-			var m map[string]string
-			if err := json.Unmarshal(raw, &m); err != nil {
-				return nil, fmt.Errorf("catalog %s: %w", lang, err)
-			}
-			for k, v := range m {
-				msgs[k] = v
-			}
+		raw, err := fs.ReadFile(files, lang+".json")
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		var msgs map[string]string
+		if err := json.Unmarshal(raw, &msgs); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", lang, err)
+		}
+		for k, v := range override[lang] {
+			msgs[k] = v
 		}
 		list := make([]*goi18n.Message, 0, len(msgs))
 		for id, text := range msgs {

@@ -58,7 +58,9 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 }
 
 // logRequests logs every request once it is answered: method, path, status, bytes, duration.
-// Never the query string or the client's address: they may be a citizen's personal data.
+// Never the query string or the client's address: they may be a citizen's personal data. An
+// answered request is a debug line (every page view of every town loads the widget); a refused
+// or failed one is at info.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -68,7 +70,11 @@ func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 		if status == 0 { // a handler that wrote nothing answered 200
 			status = http.StatusOK
 		}
-		log.Info("http request", "method", r.Method, "path", r.URL.Path, "status", status, "bytes", sw.bytes,
+		level := slog.LevelDebug
+		if status >= 400 {
+			level = slog.LevelInfo
+		}
+		log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path, "status", status, "bytes", sw.bytes,
 			"took", time.Since(start).Round(time.Microsecond))
 	})
 }

@@ -168,7 +168,7 @@ func TestRequestLogLeavesOutQueryAndAddress(t *testing.T) {
 	r.RemoteAddr = "203.0.113.7:51234"
 	h.ServeHTTP(httptest.NewRecorder(), r)
 	line := log.String()
-	for _, want := range []string{"level=INFO", `msg="http request"`, "method=GET", "path=/widget.js", "status=200", "bytes=6", "took="} {
+	for _, want := range []string{"level=DEBUG", `msg="http request"`, "method=GET", "path=/widget.js", "status=200", "bytes=6", "took="} {
 		if !strings.Contains(line, want) {
 			t.Errorf("log lacks %q: %s", want, line)
 		}
@@ -177,6 +177,12 @@ func TestRequestLogLeavesOutQueryAndAddress(t *testing.T) {
 		if strings.Contains(line, private) {
 			t.Errorf("log holds %q: %s", private, line)
 		}
+	}
+	// A request refused is worth an info line.
+	log.Reset()
+	serve(h, "GET", "/t/nowhere/widget.js")
+	if line := log.String(); !strings.Contains(line, "level=INFO") || !strings.Contains(line, "status=404") {
+		t.Errorf("a refused request's log: %s", line)
 	}
 }
 

@@ -50,6 +50,8 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
+	// The thesaurus is for questions: an ingest does without loading it (a second, 17 MiB).
+	e.cfg.Thesaurus = ""
 	db, ix, err := openIndex(ctx, e)
 	if err != nil {
 		return err

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sync"
-	"testing/fstest"
 	"time"
 
 	"github.com/citybot-project/citybot/bot"
@@ -206,29 +203,7 @@ func (s *sites) shutdown() {
 	wg.Wait()
 }
 
-// townTexts is the town's wording of the catalog's messages, as files named like the catalogs.
-func townTexts(town tenant.Town) (fs.FS, error) {
-	if len(town.Settings.Texts) == 0 {
-		return nil, nil
-	}
-	m := fstest.MapFS{}
-	for lang, msgs := range town.Settings.Texts {
-		b, err := json.Marshal(msgs)
-		if err != nil {
-			return nil, err
-		}
-		m[lang+".json"] = &fstest.MapFile{Data: b}
-	}
-	return m, nil
-}
-
 var _ web.Towns = (*sites)(nil)
 
 // loadCatalog is the catalog with the town's own texts.
-func loadCatalog(town tenant.Town) (*i18n.Catalog, error) {
-	texts, err := townTexts(town)
-	if err != nil {
-		return nil, err
-	}
-	return i18n.Load(texts)
-}
+func loadCatalog(town tenant.Town) (*i18n.Catalog, error) { return i18n.Load(town.Settings.Texts) }
