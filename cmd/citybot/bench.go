@@ -21,12 +21,15 @@ import (
 	"github.com/citybot-project/citybot/tenant"
 )
 
-const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--rounds N]
+const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--towns N] [--rounds N]
 
 Measures, in a scratch database on the configured server (dropped afterwards): ingest of the site
 from an empty index, re-ingest when nothing changed, and retrieval latency over the questions.
 With --synthetic it also generates a corpus of that many chunks from the site's own sentences
-and measures ingest throughput, database size and retrieval latency on it.`
+and measures ingest throughput, database size and retrieval latency on it. With --towns N it
+serves the sample city and N towns generated from its sections from one database: ingest,
+each town's retrieval latency, a server's start-up, set-up per town and memory, and the
+other towns' answers while one town ingests.`
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("bench", benchUsage, e.stderr)
@@ -35,6 +38,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	baseURL := fs.String("base-url", "https://www.musterstadt.example", "its address")
 	questions := fs.String("questions", "sample/eval/dev.*.jsonl", "question files for retrieval latency")
 	synthetic := fs.Int("synthetic", 0, "also measure a generated corpus of this many chunks")
+	townCount := fs.Int("towns", 0, "also measure a deployment of the sample city and this many towns generated from it")
 	rounds := fs.Int("rounds", 5, "times each question is asked")
 	load := fs.Bool("load", false, "also run the WebSocket load benchmark against a `citybot serve` child process")
 	citizens := fs.Int("citizens", 200, "simulated citizens for --load")
@@ -81,6 +85,11 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	if *townCount > 0 {
+		if err := benchTowns(ctx, e, *site, *baseURL, *townCount, qs); err != nil {
+			return err
+		}
+	}
 	if *load {
 		// The server under load answers from the configured database: bring the sample in.
 		db, ix, err := openIndex(ctx, e)
@@ -97,17 +106,16 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// scratchIndex creates an empty database next to the configured one and an index over it; drop
-// removes both.
-func scratchIndex(ctx context.Context, e *env, name string) (*database.DB, *knowledge.Index, func(), error) {
+// scratchDB creates an empty database next to the configured one; drop removes it.
+func scratchDB(ctx context.Context, e *env, name string) (*database.DB, func(), error) {
 	main, err := database.Open(ctx, database.Options{URL: e.cfg.DatabaseURL, DataDir: e.cfg.DataDir, Log: e.log})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	name = fmt.Sprintf("%s_%d", name, os.Getpid())
 	if _, err := main.Pool.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		main.Close()
-		return nil, nil, nil, fmt.Errorf("create scratch database: %w", err)
+		return nil, nil, fmt.Errorf("create scratch database: %w", err)
 	}
 	cfg := main.Pool.Config().ConnConfig.Copy()
 	cfg.Database = name
@@ -124,9 +132,17 @@ func scratchIndex(ctx context.Context, e *env, name string) (*database.DB, *know
 	if err != nil {
 		db = nil
 		drop()
+		return nil, nil, err
+	}
+	return db, drop, nil
+}
+
+// scratchIndex is a scratch database holding one town, the bench's, and its index.
+func scratchIndex(ctx context.Context, e *env, name string) (*database.DB, *knowledge.Index, func(), error) {
+	db, drop, err := scratchDB(ctx, e, name)
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	// The scratch database holds one town, the bench's.
 	town, err := tenant.NewStore(db.Pool).Add(ctx, "bench", "Bench", tenant.Settings{})
 	if err != nil {
 		drop()
