@@ -173,6 +173,13 @@ func (s *Server) Shutdown() {
 }
 
 // connected is a snapshot of the open connections, to act on without holding the lock.
+// Connections is how many citizens are connected.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
 func (s *Server) connected() []*client {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -15,6 +15,7 @@ type pageCache struct {
 	ttl     time.Duration
 	now     func() time.Time
 	entries map[string]pageEntry
+	swept   time.Time // when expired entries were last dropped
 }
 
 type pageEntry struct {
@@ -42,10 +43,21 @@ func (c *pageCache) get(url string) ([]ChunkHit, bool) {
 func (c *pageCache) put(url string, chunks []ChunkHit) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := c.now()
 	if len(c.entries) >= maxCachedPages {
 		c.entries = map[string]pageEntry{}
 	}
-	c.entries[url] = pageEntry{chunks: chunks, at: c.now()}
+	// Expired entries are dropped once a ttl, so that a town's cache holds the pages of its
+	// last minute's answers, not of every answer since it started.
+	if now.Sub(c.swept) > c.ttl {
+		c.swept = now
+		for u, e := range c.entries {
+			if now.Sub(e.at) > c.ttl {
+				delete(c.entries, u)
+			}
+		}
+	}
+	c.entries[url] = pageEntry{chunks: chunks, at: now}
 }
 
 func (c *pageCache) clear() {

@@ -37,6 +37,7 @@ type site[T any] struct {
 	v       T
 	built   bool
 	checked time.Time
+	used    time.Time // the last Get
 }
 
 // NewRegistry returns a registry that builds a town's T with build.
@@ -60,6 +61,7 @@ func (r *Registry[T]) Get(ctx context.Context, slug string) (Town, T, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.used = r.now()
 	if s.built && r.now().Sub(s.checked) < r.check {
 		return s.town, s.v, nil
 	}
@@ -112,4 +114,30 @@ func (r *Registry[T]) Built() map[string]T {
 		s.mu.Unlock()
 	}
 	return out
+}
+
+// Sweep retires the towns not asked for within idle whose T is not busy (citizens connected):
+// what many towns cost is then what their citizens use now. A town retired is built again on
+// its next Get.
+func (r *Registry[T]) Sweep(idle time.Duration, busy func(T) bool) {
+	r.mu.Lock()
+	list := make(map[string]*site[T], len(r.sites))
+	for k, s := range r.sites {
+		list[k] = s
+	}
+	r.mu.Unlock()
+	now := r.now()
+	var zero T
+	for _, s := range list {
+		// The entry stays in the map (a town's row, no more): a Get waiting for it builds anew.
+		s.mu.Lock()
+		if s.built && now.Sub(s.used) > idle && !busy(s.v) {
+			v := s.v
+			s.built, s.v = false, zero
+			if r.retire != nil {
+				r.retire(v, false)
+			}
+		}
+		s.mu.Unlock()
+	}
 }

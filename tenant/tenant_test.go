@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/i18n"
@@ -218,5 +219,44 @@ func TestRegistryBuildsPerTownAndRebuildsOnChange(t *testing.T) {
 	// The rebuild retired the old value; the removal the town's, as gone.
 	if want := []string{"Lindenbrueck| gone:false", "Eichenfeld| gone:true"}; !slices.Equal(retired, want) {
 		t.Errorf("retired %q, want %q", retired, want)
+	}
+}
+
+// TestRegistrySweepRetiresIdleTowns: a town not asked for within the idle time and not busy is
+// retired and built again on its next Get; a busy one or one asked for lately is kept.
+func TestRegistrySweepRetiresIdleTowns(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(dbtest.Pool(t))
+	for _, slug := range []string{"lindenbrueck", "eichenfeld", "ahornfeld"} {
+		if _, err := s.Add(ctx, slug, slug, Settings{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	builds := map[string]int{}
+	r := NewRegistry(s, time.Hour, func(ctx context.Context, town Town) (string, error) {
+		builds[town.Slug]++
+		return town.Slug, nil
+	})
+	var retired []string
+	r.OnRetire(func(v string, gone bool) { retired = append(retired, v) })
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return now }
+	for _, slug := range []string{"lindenbrueck", "eichenfeld", "ahornfeld"} {
+		if _, _, err := r.Get(ctx, slug); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(20 * time.Minute)
+	r.Get(ctx, "ahornfeld") // asked for lately
+	now = now.Add(15 * time.Minute)
+	r.Sweep(30*time.Minute, func(v string) bool { return v == "eichenfeld" }) // eichenfeld has citizens
+	if !slices.Equal(retired, []string{"lindenbrueck"}) {
+		t.Errorf("retired %v, want only the idle lindenbrueck", retired)
+	}
+	if got := r.Built(); len(got) != 2 || got["lindenbrueck"] != "" {
+		t.Errorf("built after the sweep: %v", got)
+	}
+	if _, v, err := r.Get(ctx, "lindenbrueck"); err != nil || v != "lindenbrueck" || builds["lindenbrueck"] != 2 {
+		t.Errorf("after the sweep: %q %v, %d builds", v, err, builds["lindenbrueck"])
 	}
 }

@@ -61,13 +61,13 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	defer drop()
 	src := knowledge.DirSource{Dir: *site, BaseURL: *baseURL, MaxBytes: e.cfg.MaxPageBytes}
 	start := time.Now()
-	sum, err := ix.Ingest(ctx, src, e.cfg.Workers, nil)
+	sum, err := ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil)
 	if err != nil {
 		return err
 	}
 	cold := time.Since(start)
 	start = time.Now()
-	if _, err := ix.Ingest(ctx, src, e.cfg.Workers, nil); err != nil {
+	if _, err := ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil); err != nil {
 		return err
 	}
 	warm := time.Since(start)
@@ -96,7 +96,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		_, err = ix.Ingest(ctx, src, e.cfg.Workers, nil)
+		_, err = ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil)
 		db.Close()
 		if err != nil {
 			return err
@@ -253,11 +253,11 @@ func benchSynthetic(ctx context.Context, e *env, site, baseURL string, chunks in
 	}
 	defer drop()
 	// The real site too, so the questions have their answers among the noise.
-	if _, err := ix.Ingest(ctx, knowledge.DirSource{Dir: site, BaseURL: baseURL}, e.cfg.Workers, nil); err != nil {
+	if _, err := ix.Ingest(ctx, knowledge.DirSource{Dir: site, BaseURL: baseURL}, e.cfg.IngestWorkers, nil); err != nil {
 		return err
 	}
 	start := time.Now()
-	sum, err := ix.Ingest(ctx, src, e.cfg.Workers, nil)
+	sum, err := ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil)
 	if err != nil {
 		return err
 	}

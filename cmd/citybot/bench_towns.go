@@ -64,7 +64,7 @@ func benchTowns(ctx context.Context, e *env, site, baseURL string, n int, qs []e
 		return err
 	}
 	start := time.Now()
-	if _, err := base.Ingest(ctx, knowledge.DirSource{Dir: site, BaseURL: baseURL}, e.cfg.Workers, nil); err != nil {
+	if _, err := base.Ingest(ctx, knowledge.DirSource{Dir: site, BaseURL: baseURL}, e.cfg.IngestWorkers, nil); err != nil {
 		return err
 	}
 	towns = append(towns, benchTown{mt, base, qs})
@@ -82,7 +82,7 @@ func benchTowns(ctx context.Context, e *env, site, baseURL string, n int, qs []e
 		if err != nil {
 			return err
 		}
-		if _, err := ix.Ingest(ctx, knowledge.DirSource{Dir: dir, BaseURL: "https://www." + t.Slug + ".example"}, e.cfg.Workers, nil); err != nil {
+		if _, err := ix.Ingest(ctx, knowledge.DirSource{Dir: dir, BaseURL: "https://www." + t.Slug + ".example"}, e.cfg.IngestWorkers, nil); err != nil {
 			return fmt.Errorf("ingest %s: %w", t.Slug, err)
 		}
 		towns = append(towns, benchTown{t, ix, townQuestions(qs, name, i)})
@@ -169,20 +169,27 @@ func benchTowns(ctx context.Context, e *env, site, baseURL string, n int, qs []e
 }
 
 // benchTownServer starts `citybot serve` on the bench's database and measures its start-up, the
-// first request of every town (which sets the town up) and the process's memory.
+// first request of every town (which sets the town up), its memory with every town set up and
+// asked, and again once the towns have been idle for CITYBOT_TOWN_IDLE.
 func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.Town, n int, towns func(func(tenant.Town, []eval.Question) bool)) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	mport, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr, metrics := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	const idle = 2 * time.Minute
 	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
 	cmd.Env = append(os.Environ(), envDatabaseURL+"="+connString(db.Pool.Config().ConnConfig), envLogLevel+"=warn",
-		envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envTown+"="+first.Slug)
+		envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envTown+"="+first.Slug,
+		envMetricsAddr+fmt.Sprintf("=127.0.0.1:%d", mport), envTownIdle+"="+idle.String())
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -196,7 +203,11 @@ func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.
 		return err
 	}
 	up := time.Since(start)
-	atStart, _ := rss(cmd.Process.Pid)
+	memory := func() string {
+		r, _ := rss(cmd.Process.Pid)
+		return fmt.Sprintf("%d MiB resident, %d MiB heap in use", r>>20, heapInUse(metrics)>>20)
+	}
+	fmt.Fprintf(e.stdout, "  serve: ready in %.2f s (the default town set up at start), %s\n", up.Seconds(), memory())
 	var firsts []time.Duration
 	var failed error
 	towns(func(t tenant.Town, _ []eval.Question) bool {
@@ -219,7 +230,8 @@ func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.
 	if failed != nil {
 		return failed
 	}
-	built, _ := rss(cmd.Process.Pid)
+	fmt.Fprintf(e.stdout, "  a town's first request (sets it up): p50 %.0f ms, worst %.0f ms; %d towns set up: %s\n",
+		ms(percentile(firsts, 0.5)), ms(slices.Max(firsts)), n, memory())
 	// Every town asked, over its WebSocket, so that its page caches fill.
 	towns(func(t tenant.Town, qs []eval.Question) bool {
 		texts := []string{}
@@ -235,12 +247,29 @@ func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.
 	if failed != nil {
 		return failed
 	}
-	asked, _ := rss(cmd.Process.Pid)
-	fmt.Fprintf(e.stdout, "  serve: ready in %.2f s (the default town set up at start), %d MiB resident\n", up.Seconds(), atStart>>20)
-	fmt.Fprintf(e.stdout, "  a town's first request (sets it up): p50 %.0f ms, worst %.0f ms\n", ms(percentile(firsts, 0.5)), ms(slices.Max(firsts)))
-	fmt.Fprintf(e.stdout, "  memory: %d towns set up %d MiB, all asked %d MiB resident (%.2f MiB a town)\n",
-		n, built>>20, asked>>20, float64(asked-atStart)/float64(n-1)/(1<<20))
+	asked := time.Now()
+	fmt.Fprintf(e.stdout, "  every town asked 10 questions: %s\n", memory())
+	time.Sleep(time.Until(asked.Add(idle + 70*time.Second)))
+	fmt.Fprintf(e.stdout, "  %s later, the towns idle (CITYBOT_TOWN_IDLE=%s): %s\n", time.Since(asked).Round(time.Second), idle, memory())
 	return nil
+}
+
+// heapInUse reads go_memstats_heap_inuse_bytes from a Prometheus endpoint; 0 when it cannot.
+func heapInUse(url string) int64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			var f float64
+			fmt.Sscan(v, &f)
+			return int64(f)
+		}
+	}
+	return 0
 }
 
 // benchIngestBeside answers the towns' questions in turn while a `citybot ingest` child brings in
@@ -251,11 +280,7 @@ func benchIngestBeside(ctx context.Context, e *env, db *database.DB, big tenant.
 	if err != nil {
 		return err
 	}
-	args := []string{self, "ingest", "--town", big.Slug, "--dir", dir, "--base-url", "https://www." + big.Slug + ".example"}
-	if n := os.Getenv("XNICE"); n != "" {
-		args = append([]string{"nice", "-n", n}, args...)
-	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd := exec.CommandContext(ctx, self, "ingest", "--town", big.Slug, "--dir", dir, "--base-url", "https://www."+big.Slug+".example")
 	cmd.Env = append(os.Environ(), envDatabaseURL+"="+connString(db.Pool.Config().ConnConfig), envLogLevel+"=warn")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -33,6 +33,8 @@ const (
 	envFetchTimeout = "CITYBOT_FETCH_TIMEOUT"
 	envMaxPageBytes = "CITYBOT_MAX_PAGE_BYTES"
 	envWorkers      = "CITYBOT_WORKERS"
+	envIngestStore  = "CITYBOT_INGEST_WORKERS"
+	envIngestNice   = "CITYBOT_INGEST_NICE"
 	envLogLevel     = "CITYBOT_LOG_LEVEL"
 	envLogFormat    = "CITYBOT_LOG_FORMAT"
 	envCity         = "CITYBOT_CITY"
@@ -62,6 +64,7 @@ const (
 	envThesaurus    = "CITYBOT_THESAURUS"
 	envTown         = "CITYBOT_TOWN"
 	envTownCheck    = "CITYBOT_TOWN_CHECK"
+	envTownIdle     = "CITYBOT_TOWN_IDLE"
 )
 
 // config is everything citybot reads from its environment and common flags.
@@ -80,30 +83,34 @@ type config struct {
 	FetchTimeout   time.Duration
 	MaxPageBytes   int64
 	Workers        int
-	LogLevel       string
-	LogFormat      string // "text" or "json"
-	City           string
-	PrivacyURL     string
-	ContactPhone   string
-	ContactEmail   string
-	ContactHours   string
-	MinConf        float64
-	TextsDir       string
-	Addr           string
-	MetricsAddr    string
-	Proxies        []netip.Prefix
-	Origins        []string
-	Retention      time.Duration
-	ConnRate       float64
-	ConnBurst      int
-	AddrRate       float64 // 0: no per-address limit
-	AddrBurst      int
-	AddrConns      int // 0: no bound on connections per address
-	DBConns        int
-	LLMURL         string
-	LLMModel       string
-	LLMKey         string
-	LLMTimeout     time.Duration
+	// IngestWorkers are the pages an ingest stores at once, IngestNice its CPU priority (0-19):
+	// an ingest is background work beside the answers of a server on the same database.
+	IngestWorkers int
+	IngestNice    int
+	LogLevel      string
+	LogFormat     string // "text" or "json"
+	City          string
+	PrivacyURL    string
+	ContactPhone  string
+	ContactEmail  string
+	ContactHours  string
+	MinConf       float64
+	TextsDir      string
+	Addr          string
+	MetricsAddr   string
+	Proxies       []netip.Prefix
+	Origins       []string
+	Retention     time.Duration
+	ConnRate      float64
+	ConnBurst     int
+	AddrRate      float64 // 0: no per-address limit
+	AddrBurst     int
+	AddrConns     int // 0: no bound on connections per address
+	DBConns       int
+	LLMURL        string
+	LLMModel      string
+	LLMKey        string
+	LLMTimeout    time.Duration
 	// The optional cross-encoder reranker (off when RerankURL is empty).
 	RerankURL     string
 	RerankModel   string
@@ -116,6 +123,8 @@ type config struct {
 	// TownCheck is how often serve looks at a town's settings for a change made elsewhere
 	// (`towns set` or another instance): the longest a change takes to reach citizens.
 	TownCheck time.Duration
+	// TownIdle is how long a town nobody uses keeps what serving it built (its caches).
+	TownIdle time.Duration
 }
 
 // loadConfig reads the environment; a secret may also come from a file named by NAME_FILE.
@@ -165,6 +174,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Workers, err = strconv.Atoi(get(envWorkers, "4")); err != nil || c.Workers <= 0 {
 		return c, fmt.Errorf("%s: want a positive number", envWorkers)
+	}
+	if c.IngestWorkers, err = strconv.Atoi(get(envIngestStore, "1")); err != nil || c.IngestWorkers <= 0 {
+		return c, fmt.Errorf("%s: want a positive number", envIngestStore)
+	}
+	if c.IngestNice, err = strconv.Atoi(get(envIngestNice, "19")); err != nil || c.IngestNice < 0 || c.IngestNice > 19 {
+		return c, fmt.Errorf("%s: want a niceness from 0 (none) to 19", envIngestNice)
 	}
 	if c.MinConf, err = strconv.ParseFloat(get(envMinConf, "0.25"), 64); err != nil || !(c.MinConf >= 0 && c.MinConf <= 1) { // NaN too
 		return c, fmt.Errorf("%s: want a number from 0 to 1", envMinConf)
@@ -217,6 +232,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.TownCheck, err = time.ParseDuration(get(envTownCheck, "10s")); err != nil || c.TownCheck <= 0 {
 		return c, fmt.Errorf("%s: want a duration such as 10s", envTownCheck)
+	}
+	if c.TownIdle, err = time.ParseDuration(get(envTownIdle, "30m")); err != nil || c.TownIdle <= 0 {
+		return c, fmt.Errorf("%s: want a duration such as 30m", envTownIdle)
 	}
 	if c.Thesaurus = get(envThesaurus, knowledge.DefaultThesaurus); strings.EqualFold(c.Thesaurus, "off") {
 		c.Thesaurus = ""
@@ -280,6 +298,8 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envFetchTimeout, c.FetchTimeout)
 	fmt.Fprintf(w, "%s=%d\n", envMaxPageBytes, c.MaxPageBytes)
 	fmt.Fprintf(w, "%s=%d\n", envWorkers, c.Workers)
+	fmt.Fprintf(w, "%s=%d\n", envIngestStore, c.IngestWorkers)
+	fmt.Fprintf(w, "%s=%d\n", envIngestNice, c.IngestNice)
 	fmt.Fprintf(w, "%s=%s\n", envLogLevel, c.LogLevel)
 	fmt.Fprintf(w, "%s=%s\n", envLogFormat, c.LogFormat)
 	fmt.Fprintf(w, "%s=%s\n", envCity, c.City)
@@ -301,6 +321,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envThesaurus, c.Thesaurus)
 	fmt.Fprintf(w, "%s=%s\n", envTown, c.Town)
 	fmt.Fprintf(w, "%s=%s\n", envTownCheck, c.TownCheck)
+	fmt.Fprintf(w, "%s=%s\n", envTownIdle, c.TownIdle)
 	fmt.Fprintf(w, "%s=%s\n", envAddr, c.Addr)
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))

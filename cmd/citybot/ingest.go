@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -57,7 +59,10 @@ func cmdIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	sum, err := ix.Ingest(ctx, src, e.cfg.Workers, newProgress(e.stderr))
+	if err := yieldCPU(e.cfg.IngestNice); err != nil {
+		e.log.Warn("could not lower the ingest's CPU priority", "err", err)
+	}
+	sum, err := ix.Ingest(ctx, src, e.cfg.IngestWorkers, newProgress(e.stderr))
 	if sum != nil {
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
@@ -114,4 +119,27 @@ func newProgress(w io.Writer) knowledge.Progress {
 			fmt.Fprintf(w, "%5d %-9s %s\n", done, outcome, url)
 		}
 	}
+}
+
+// yieldCPU lowers the process's CPU priority to nice, so that the answers of a server on the
+// same machine come first. Linux keeps a niceness per thread: every thread of the process is
+// reniced, and those the Go runtime starts later inherit it from the thread that starts them.
+func yieldCPU(nice int) error {
+	if nice <= 0 {
+		return nil
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
+			return fmt.Errorf("renice thread %d: %w", tid, err)
+		}
+	}
+	return nil
 }

@@ -4,11 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/citybot-project/citybot/database/dbtest"
 	"github.com/citybot-project/citybot/eval"
@@ -17,11 +25,17 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 
-// citybot runs the command line with env as the whole environment.
+// citybot runs the command line with env as the whole environment. An ingest run in the test
+// process leaves its CPU priority alone (TestIngestYieldsCPU checks it in a process of its own).
 func citybot(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string {
+		if v, ok := env[k]; ok || k != envIngestNice {
+			return v
+		}
+		return "0"
+	})
 	return code, out.String(), errb.String()
 }
 
@@ -292,4 +306,61 @@ func TestLogFormat(t *testing.T) {
 	if s := buf.String(); !strings.Contains(s, "level=INFO msg=started addr=:8080") {
 		t.Errorf("text log line %q", s)
 	}
+}
+
+// TestIngestYieldsCPU: yieldCPU renices every thread of the process, and the threads the Go
+// runtime starts afterwards inherit it. Run in a child process: a niceness cannot be taken back.
+func TestIngestYieldsCPU(t *testing.T) {
+	if os.Getenv("CITYBOT_TEST_YIELD") == "1" {
+		if err := yieldCPU(7); err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		// Busy goroutines make the runtime start threads of its own.
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				runtime.LockOSThread()
+				time.Sleep(20 * time.Millisecond)
+				fmt.Println(threadNice(t, fmt.Sprint("task/", syscall.Gettid())))
+			})
+		}
+		wg.Wait()
+		tasks, _ := os.ReadDir("/proc/self/task")
+		for _, task := range tasks {
+			if n := threadNice(t, "task/"+task.Name()); n != "gone" {
+				fmt.Println(n)
+			}
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIngestYieldsCPU$")
+	cmd.Env = append(os.Environ(), "CITYBOT_TEST_YIELD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	lines := strings.Fields(strings.TrimSuffix(string(out), "PASS\n"))
+	if len(lines) < 9 {
+		t.Fatalf("child said %q", out)
+	}
+	for _, l := range lines {
+		if l != "7" && l != "PASS" {
+			t.Fatalf("a thread's niceness %q, want 7 for all: %s", l, out)
+		}
+	}
+}
+
+// threadNice is the niceness of a thread from /proc/self/<which>/stat (field 19).
+func threadNice(t *testing.T, which string) string {
+	b, err := os.ReadFile("/proc/self/" + which + "/stat")
+	if errors.Is(err, fs.ErrNotExist) {
+		return "gone" // a thread that ended meanwhile
+	}
+	if err != nil {
+		return err.Error()
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	return fields[16]
 }

@@ -62,6 +62,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	towns := newSites(ctx, e, db, metrics)
 	towns.warmDefault(ctx)
+	go towns.runSweep(ctx)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -45,6 +45,9 @@ type sites struct {
 
 	mu   sync.Mutex
 	base *knowledge.Index
+	// shipped is the shipped glossary, shared by the towns that add nothing to it (5 MiB each
+	// otherwise).
+	shipped *knowledge.Glossary
 	// defaultSlug is the town of the paths without /t/SLUG: CITYBOT_TOWN, else the only town.
 	defaultSlug    string
 	defaultChecked time.Time
@@ -163,7 +166,8 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 }
 
 // index is the town's knowledge index: the first built from the configuration, the others
-// sharing its embedder, thesaurus, reranker and Meilisearch.
+// sharing its embedder, thesaurus, reranker and Meilisearch, and the shipped glossary unless the
+// town adds to it.
 func (s *sites) index(ctx context.Context, town tenant.Town) (*knowledge.Index, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,11 +183,32 @@ func (s *sites) index(ctx context.Context, town tenant.Town) (*knowledge.Index, 
 	if err != nil {
 		return nil, err
 	}
-	g, err := townGlossary(town)
-	if err != nil {
-		return nil, err
+	g := s.shipped
+	if len(town.Settings.Glossary) > 0 || g == nil {
+		if g, err = townGlossary(town); err != nil {
+			return nil, err
+		}
+		if len(town.Settings.Glossary) == 0 {
+			s.shipped = g
+		}
 	}
 	return s.base.ForTown(ctx, knowledge.Scope{Town: town.ID, Search: scope}, g)
+}
+
+// runSweep retires, every minute, the towns whose widget and chat nobody used for
+// CITYBOT_TOWN_IDLE and that have no citizen connected: their caches go, and their next
+// request builds them again (a fifth of a second). Until ctx ends.
+func (s *sites) runSweep(ctx context.Context) {
+	t := time.NewTicker(min(time.Minute, s.e.cfg.TownIdle/2))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.reg.Sweep(s.e.cfg.TownIdle, func(st *site) bool { return st.chat.Connections() > 0 })
+		}
+	}
 }
 
 // warmDefault builds the default town's site before the first citizen comes.
