@@ -257,7 +257,7 @@ func (ix *Index) Search(ctx context.Context, query Query) ([]Hit, error) {
 		defer close(done)
 		ev, lexErr = ix.lexical(ctx, a, units)
 	}()
-	vec, err := ix.vector(ctx, a.Expanded)
+	vec, err := ix.vector(ctx, a.Expanded, exactVectors(v.chunks, v.allChunks))
 	<-done
 	if err != nil {
 		return nil, err
@@ -474,20 +474,37 @@ FROM q JOIN postings p ON p.town_id = ANY($5) AND p.lexeme = q.lexeme AND p.lang
 WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`
 )
 
-func (ix *Index) vector(ctx context.Context, q string) ([]ranked, error) {
+// exactVectors tells whether a town's vectors are searched exactly, each compared with the
+// question's, rather than through the HNSW index of every town's. The index finds the nearest
+// of all towns and the town's filter keeps about town/all of them, so to find k of the town's
+// the scan visits about k·all/town vectors; an exact search compares the town's own. Exact is
+// cheaper while town² < k·all: at 200 towns of 600 chunks each a town is searched exactly, in
+// a deployment of one town (or a town holding a tenth of all) through the index. Measured on 21
+// towns: exact 2.6 ms against 12.7 ms through the index for a town of 562 chunks; 6.7 against
+// 3.5 ms for the town of 1,159.
+func exactVectors(town, all int) bool {
+	return float64(town)*float64(town) < float64(candidates)*float64(all)
+}
+
+func (ix *Index) vector(ctx context.Context, q string, exact bool) ([]ranked, error) {
 	v, err := ix.embedder.Embed(ctx, []string{q})
 	if err != nil {
 		return nil, fmt.Errorf("embed question: %w", err)
 	}
 	d := ix.embedder.Dims()
 	// The cast and the dimension predicate must match the partial HNSW index of this dimension.
-	// The index holds every town's chunks: an HNSW scan finds the nearest of all and the town's
-	// filter would leave few of them, so the scan goes on until it has found enough of the
-	// town's (pgvector's iterative index scans); where the town's chunks are few, the planner
-	// reads them by the primary key instead.
+	// Through the index, the scan goes on until it has found enough of the town's chunks
+	// (pgvector's iterative index scans). The exact search reads the town's chunks by their key
+	// (a CTE the planner cannot turn into an index scan) and sorts them by distance.
 	sql := fmt.Sprintf(`SELECT id, 1 - (embedding::vector(%d) <=> $1::vector(%d)) FROM chunks
 		WHERE town_id = ANY($4) AND vector_dims(embedding) = %d AND embedding_model = $2
 		ORDER BY embedding::vector(%d) <=> $1::vector(%d) LIMIT $3`, d, d, d, d, d)
+	if exact {
+		sql = fmt.Sprintf(`WITH town AS MATERIALIZED (SELECT id, embedding FROM chunks
+			WHERE town_id = ANY($4) AND vector_dims(embedding) = %d AND embedding_model = $2)
+		SELECT id, 1 - (embedding::vector(%d) <=> $1::vector(%d)) AS similarity FROM town
+		ORDER BY similarity DESC, id LIMIT $3`, d, d, d)
+	}
 	rows, err := database.Query(ctx, ix.pool, ix.scope.Search, map[string]string{"hnsw.iterative_scan": "relaxed_order"},
 		sql, pgvector.NewVector(v[0]), ix.embedder.Model(), candidates, ix.scope.Search)
 	if err != nil {

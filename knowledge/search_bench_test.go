@@ -40,7 +40,7 @@ func BenchmarkSearchParts(b *testing.B) {
 	b.Run("vector", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			if _, err := ix.vector(ctx, as[i%len(as)].Expanded); err != nil {
+			if _, err := ix.vector(ctx, as[i%len(as)].Expanded, false); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -116,6 +116,37 @@ func TestTownsSeeOnlyTheirOwnPages(t *testing.T) {
 	if hits := search(ix["lindenbrueck"], "Auto zulassen Zulassungsstelle"); strings.Contains(texts(hits), "Landkreis") {
 		t.Errorf("unlinked town finds the Kreis's page")
 	}
+	// Both ways of searching the vectors (see exactVectors) give a town its own chunks only, the
+	// same ones in the same order on a corpus this small.
+	for slug, i := range map[string]*Index{"lindenbrueck": ix["lindenbrueck"], "eichenfeld": ix["eichenfeld"]} {
+		own := map[int64]bool{}
+		rows, _ := pool.Query(ctx, "SELECT id FROM chunks WHERE town_id = $1", ids[slug])
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			own[id] = true
+		}
+		rows.Close()
+		exact, err := i.vector(ctx, "Hundesteuer für den ersten Hund", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexed, err := i.vector(ctx, "Hundesteuer für den ersten Hund", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(exact) == 0 || len(exact) != len(indexed) || exact[0].id != indexed[0].id {
+			t.Errorf("%s: exact %v, through the index %v", slug, exact, indexed)
+		}
+		for _, r := range append(exact, indexed...) {
+			if !own[r.id] {
+				t.Errorf("%s: vector search found chunk %d of another town", slug, r.id)
+			}
+		}
+	}
+	if !exactVectors(600, 200*600) || exactVectors(1159, 1159) || exactVectors(20000, 200000) {
+		t.Error("exactVectors: a small town among many is searched exactly, a town alone or a tenth of all through the index")
+	}
 	// The page cache: the same address, each town's own text.
 	for slug, want := range map[string]string{"lindenbrueck": "96 Euro", "eichenfeld": "144 Euro"} {
 		cs, err := ix[slug].PageChunks(ctx, "https://www.stadt.example/hundesteuer")

@@ -25,6 +25,8 @@ type vocabulary struct {
 	skeletons *skeletons
 	df        map[string]int
 	chunks    int
+	// allChunks are the chunks of every town, for choosing how to search the vectors.
+	allChunks int
 	loaded    time.Time
 }
 
@@ -204,8 +206,8 @@ func (ix *Index) loadVocabulary(ctx context.Context) (*vocabulary, error) {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	v.compounds, v.df, v.skeletons = newCompounds(df), df, newSkeletons(v.titleDF)
-	if err := ix.queryRow(ctx, `SELECT coalesce(sum(value::int), 0) FROM index_meta WHERE town_id = ANY($1) AND key = 'chunks'`,
-		ix.scope.Search).Scan(&v.chunks); err != nil {
+	if err := ix.queryRow(ctx, `SELECT coalesce(sum(value::int) FILTER (WHERE town_id = ANY($1)), 0), coalesce(sum(value::int), 0)
+		FROM index_meta WHERE key = 'chunks'`, ix.scope.Search).Scan(&v.chunks, &v.allChunks); err != nil {
 		return nil, fmt.Errorf("load vocabulary: %w", err)
 	}
 	return v, nil
