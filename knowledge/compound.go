@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,10 +35,72 @@ type compounds struct {
 	parts  map[string][]string // compound lexeme -> its parts, head last
 	byHead map[string][]string // head -> the vocabulary's compounds ending in it
 	sorted []string            // the vocabulary, sorted
-	// deletes maps each word of the vocabulary with one letter left out to the words: typos
+	// deletes finds the words of the vocabulary that are a key with one letter added: typos
 	// within one edit meet there (symmetric deletion).
-	deletes map[string][]string
+	deletes deleteIndex
 	df      map[string]int
+}
+
+// deleteIndex maps each word of a vocabulary with one letter left out to the words. It is
+// held as sorted hashes of the deletions beside their words' places in the sorted vocabulary
+// (12 bytes a deletion) rather than a map of strings: a town's vocabulary has some ten
+// thousand words and a hundred thousand deletions, which as a map took megabytes per town.
+// A hash's words are checked against the key, so a collision adds nothing.
+type deleteIndex struct {
+	words  []string // the vocabulary, sorted
+	hashes []uint64 // sorted
+	at     []int32  // at[i]: the word of hashes[i]
+}
+
+func newDeleteIndex(sorted []string, minLen int) deleteIndex {
+	type entry struct {
+		h uint64
+		w int32
+	}
+	var es []entry
+	for i, w := range sorted {
+		if utf8.RuneCountInString(w) < minLen {
+			continue
+		}
+		for _, d := range deletions(w) {
+			es = append(es, entry{hashString(d), int32(i)})
+		}
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		if a.h != b.h {
+			return cmp.Compare(a.h, b.h)
+		}
+		return cmp.Compare(a.w, b.w)
+	})
+	x := deleteIndex{words: sorted, hashes: make([]uint64, len(es)), at: make([]int32, len(es))}
+	for i, e := range es {
+		x.hashes[i], x.at[i] = e.h, e.w
+	}
+	return x
+}
+
+// lookup returns the words that are key with one letter added, in vocabulary order.
+func (x deleteIndex) lookup(key string) []string {
+	h := hashString(key)
+	i, _ := slices.BinarySearch(x.hashes, h)
+	var out []string
+	for ; i < len(x.hashes) && x.hashes[i] == h; i++ {
+		w := x.words[x.at[i]]
+		if slices.Contains(deletions(w), key) && (len(out) == 0 || out[len(out)-1] != w) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// hashString is FNV-1a, 64 bits.
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // minTypoLen: shorter words have too many neighbours one edit away to guess a typo's word.
@@ -69,12 +132,12 @@ func (c *compounds) typos(w string) []string {
 			}
 		}
 	}
-	add(c.deletes[w]...) // a letter missing in w
+	add(c.deletes.lookup(w)...) // a letter missing in w
 	for _, d := range deletions(w) {
 		if c.known(d) {
 			add(d) // a letter too many in w
 		}
-		add(c.deletes[d]...) // a letter changed
+		add(c.deletes.lookup(d)...) // a letter changed
 	}
 	slices.SortFunc(out, func(a, b string) int { return c.df[b] - c.df[a] })
 	return out
@@ -82,14 +145,9 @@ func (c *compounds) typos(w string) []string {
 
 func newCompounds(vocab map[string]int) *compounds {
 	c := &compounds{known: func(w string) bool { _, ok := vocab[w]; return ok },
-		parts: map[string][]string{}, byHead: map[string][]string{}, deletes: map[string][]string{}, df: vocab}
+		parts: map[string][]string{}, byHead: map[string][]string{}, df: vocab}
 	for w := range vocab {
 		c.sorted = append(c.sorted, w)
-		if utf8.RuneCountInString(w) >= minTypoLen-1 {
-			for _, d := range deletions(w) {
-				c.deletes[d] = append(c.deletes[d], w)
-			}
-		}
 		if ps := c.split(w); len(ps) > 1 {
 			c.parts[w] = ps
 			c.byHead[ps[len(ps)-1]] = append(c.byHead[ps[len(ps)-1]], w)
@@ -99,6 +157,7 @@ func newCompounds(vocab map[string]int) *compounds {
 		slices.Sort(ws)
 	}
 	slices.Sort(c.sorted)
+	c.deletes = newDeleteIndex(c.sorted, minTypoLen-1)
 	return c
 }
 

@@ -118,8 +118,8 @@ func (r *Registry[T]) Built() map[string]T {
 
 // Sweep retires the towns not asked for within idle whose T is not busy (citizens connected):
 // what many towns cost is then what their citizens use now. A town retired is built again on
-// its next Get.
-func (r *Registry[T]) Sweep(idle time.Duration, busy func(T) bool) {
+// its next Get. It returns how many it retired.
+func (r *Registry[T]) Sweep(idle time.Duration, busy func(T) bool) int {
 	r.mu.Lock()
 	list := make(map[string]*site[T], len(r.sites))
 	for k, s := range r.sites {
@@ -128,16 +128,19 @@ func (r *Registry[T]) Sweep(idle time.Duration, busy func(T) bool) {
 	r.mu.Unlock()
 	now := r.now()
 	var zero T
+	retired := 0
 	for _, s := range list {
 		// The entry stays in the map (a town's row, no more): a Get waiting for it builds anew.
 		s.mu.Lock()
 		if s.built && now.Sub(s.used) > idle && !busy(s.v) {
 			v := s.v
 			s.built, s.v = false, zero
+			retired++
 			if r.retire != nil {
 				r.retire(v, false)
 			}
 		}
 		s.mu.Unlock()
 	}
+	return retired
 }

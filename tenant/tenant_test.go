@@ -249,7 +249,9 @@ func TestRegistrySweepRetiresIdleTowns(t *testing.T) {
 	now = now.Add(20 * time.Minute)
 	r.Get(ctx, "ahornfeld") // asked for lately
 	now = now.Add(15 * time.Minute)
-	r.Sweep(30*time.Minute, func(v string) bool { return v == "eichenfeld" }) // eichenfeld has citizens
+	if n := r.Sweep(30*time.Minute, func(v string) bool { return v == "eichenfeld" }); n != 1 { // eichenfeld has citizens
+		t.Errorf("swept %d, want 1", n)
+	}
 	if !slices.Equal(retired, []string{"lindenbrueck"}) {
 		t.Errorf("retired %v, want only the idle lindenbrueck", retired)
 	}

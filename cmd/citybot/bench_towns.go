@@ -159,7 +159,7 @@ func benchTowns(ctx context.Context, e *env, site, baseURL string, n int, qs []e
 	}
 	var engines []*bot.Engine
 	for _, bt := range towns {
-		eng, _, err := newEngine(e, bt.ix, bt.town)
+		eng, _, err := newEngine(e, bt.ix, bt.town, nil)
 		if err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.
 	}
 	asked := time.Now()
 	fmt.Fprintf(e.stdout, "  every town asked 10 questions: %s\n", memory())
-	time.Sleep(time.Until(asked.Add(idle + 70*time.Second)))
+	time.Sleep(time.Until(asked.Add(idle + 90*time.Second)))
 	fmt.Fprintf(e.stdout, "  %s later, the towns idle (CITYBOT_TOWN_IDLE=%s): %s\n", time.Since(asked).Round(time.Second), idle, memory())
 	return nil
 }

@@ -44,7 +44,7 @@ func cmdEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	engine, _, err := newEngine(e, ix, e.town)
+	engine, _, err := newEngine(e, ix, e.town, nil)
 	if err != nil {
 		return err
 	}

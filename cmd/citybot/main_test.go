@@ -243,7 +243,7 @@ func TestRerankerIsPassedOn(t *testing.T) {
 		if got != want {
 			t.Errorf("%q: index's reranker at %q, want %q", url, got, want)
 		}
-		if _, _, err := newEngine(e, ix, e.town); err != nil {
+		if _, _, err := newEngine(e, ix, e.town, nil); err != nil {
 			t.Error(err)
 		}
 		db.Close()

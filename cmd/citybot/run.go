@@ -227,11 +227,14 @@ func newReranker(e *env) (knowledge.Reranker, error) {
 	return r, nil
 }
 
-// newEngine builds the chat engine over ix as configured.
-func newEngine(e *env, ix *knowledge.Index, town tenant.Town) (*bot.Engine, *i18n.Catalog, error) {
-	cat, err := loadCatalog(town)
-	if err != nil {
-		return nil, nil, fmt.Errorf("the texts of town %s: %w", town.Slug, err)
+// newEngine builds the chat engine over ix as configured, speaking cat (nil: the town's texts
+// loaded here).
+func newEngine(e *env, ix *knowledge.Index, town tenant.Town, cat *i18n.Catalog) (*bot.Engine, *i18n.Catalog, error) {
+	if cat == nil {
+		var err error
+		if cat, err = loadCatalog(town); err != nil {
+			return nil, nil, fmt.Errorf("the texts of town %s: %w", town.Slug, err)
+		}
 	}
 	st := town.Settings
 	city := bot.City{Name: town.Name, PrivacyURL: st.PrivacyURL,

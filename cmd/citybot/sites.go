@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -45,9 +46,10 @@ type sites struct {
 
 	mu   sync.Mutex
 	base *knowledge.Index
-	// shipped is the shipped glossary, shared by the towns that add nothing to it (5 MiB each
-	// otherwise).
+	// shipped is the shipped glossary, shared by the towns that add nothing to it, and texts
+	// the shipped catalog, shared by the towns that word nothing their own way.
 	shipped *knowledge.Glossary
+	texts   *i18n.Catalog
 	// defaultSlug is the town of the paths without /t/SLUG: CITYBOT_TOWN, else the only town.
 	defaultSlug    string
 	defaultChecked time.Time
@@ -138,7 +140,7 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 	} else {
 		s.e.log.Info("search caches warm", "town", town.Slug, "took", time.Since(start).Round(time.Millisecond))
 	}
-	engine, catalog, err := newEngine(s.e, ix, town)
+	engine, catalog, err := newEngine(s.e, ix, town, s.catalog(town))
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +197,24 @@ func (s *sites) index(ctx context.Context, town tenant.Town) (*knowledge.Index, 
 	return s.base.ForTown(ctx, knowledge.Scope{Town: town.ID, Search: scope}, g)
 }
 
+// catalog is the shipped catalog for a town without texts of its own, else nil (the town's
+// catalog is loaded for it).
+func (s *sites) catalog(town tenant.Town) *i18n.Catalog {
+	if len(town.Settings.Texts) > 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.texts == nil {
+		cat, err := loadCatalog(town)
+		if err != nil {
+			return nil // loaded and its error reported by newEngine
+		}
+		s.texts = cat
+	}
+	return s.texts
+}
+
 // runSweep retires, every minute, the towns whose widget and chat nobody used for
 // CITYBOT_TOWN_IDLE and that have no citizen connected: their caches go, and their next
 // request builds them again (a fifth of a second). Until ctx ends.
@@ -206,7 +226,11 @@ func (s *sites) runSweep(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.reg.Sweep(s.e.cfg.TownIdle, func(st *site) bool { return st.chat.Connections() > 0 })
+			if s.reg.Sweep(s.e.cfg.TownIdle, func(st *site) bool { return st.chat.Connections() > 0 }) > 0 {
+				// An idle server allocates little, so its collector would be slow to notice
+				// the towns' caches are garbage: collect and give the memory back now.
+				debug.FreeOSMemory()
+			}
 		}
 	}
 }
