@@ -46,6 +46,7 @@ func commands() []command {
 		{"eval", "measure retrieval on a question set", cmdEval},
 		{"bench", "measure ingest and retrieval speed, on the sample site or a synthetic corpus", cmdBench},
 		{"towns", "add, list, configure, link and remove the towns this deployment serves", cmdTowns},
+		{"users", "add, list, disable the staff accounts of the consoles, reset their passwords", cmdUsers},
 		{"config", "print the configuration, secrets redacted", cmdConfig},
 	}
 }
