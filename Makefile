@@ -7,7 +7,7 @@ BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
 
-.PHONY: setup build demo test test-go test-browser lint fuzz fuzz-short eval eval-auenstadt eval-realpages bench sample-data clean
+.PHONY: setup build demo test test-go test-browser lint fuzz fuzz-short eval eval-auenstadt eval-realpages bench bench-towns sample-data clean
 
 setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chromium and Node.js where missing
 	@bash scripts/setup-debian.sh
@@ -77,6 +77,11 @@ eval-realpages: build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./knowledge/
+
+# The sample city and 200 towns generated from it in one deployment (README "Numbers"), in a
+# private embedded cluster: about 15 minutes on two cores.
+bench-towns: build
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) bench --towns 200 --rounds 3; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 # Re-copy the sample site and questions from ../shared, where they are written.
 sample-data:
