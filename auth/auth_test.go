@@ -144,11 +144,11 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	for _, c := range [][2]string{{"erika@x.example", "falsch-falsch-falsch"}, {"niemand@x.example", "richtig-langes-Passwort"},
 		{"sso@x.example", ""}, {"keine adresse", "x"}} {
-		if _, _, err := Login(ctx, pool, c[0], c[1], now); !errors.Is(err, ErrLogin) {
+		if _, _, err := Login(ctx, pool, c[0], c[1], now, nil); !errors.Is(err, ErrLogin) {
 			t.Errorf("login %v: %v, want ErrLogin", c, err)
 		}
 	}
-	token, s, err := Login(ctx, pool, "Erika@x.example", "richtig-langes-Passwort", now)
+	token, s, err := Login(ctx, pool, "Erika@x.example", "richtig-langes-Passwort", now, nil)
 	if err != nil || token == "" || s.CSRF == "" || s.User.Email != "erika@x.example" {
 		t.Fatalf("login: %q %+v %v", token, s, err)
 	}
@@ -168,7 +168,7 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 		t.Errorf("after %s: %v, want ErrNoSession", at.Sub(now), err)
 	}
 	// Idle for longer than the idle timeout: ended.
-	token, _, _ = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now)
+	token, _, _ = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now, nil)
 	if _, err := Lookup(ctx, pool, token, now.Add(IdleTimeout+time.Minute)); !errors.Is(err, ErrNoSession) {
 		t.Errorf("idle: %v", err)
 	}
@@ -176,7 +176,7 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 		t.Errorf("an ended session came back: %v", err)
 	}
 	// Logout.
-	token, _, _ = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now)
+	token, _, _ = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now, nil)
 	if err := Logout(ctx, pool, token); err != nil {
 		t.Fatal(err)
 	}
@@ -185,14 +185,14 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 	}
 	// Five failures lock the logins for the window; then the right password works again.
 	for i := range MaxFailures {
-		if _, _, err := Login(ctx, pool, "erika@x.example", "falsch-falsch-falsch", now.Add(time.Duration(i)*time.Second)); !errors.Is(err, ErrLogin) {
+		if _, _, err := Login(ctx, pool, "erika@x.example", "falsch-falsch-falsch", now.Add(time.Duration(i)*time.Second), nil); !errors.Is(err, ErrLogin) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if _, _, err := Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(time.Minute)); !errors.Is(err, ErrLocked) {
+	if _, _, err := Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(time.Minute), nil); !errors.Is(err, ErrLocked) {
 		t.Errorf("the right password during the lockout: %v, want ErrLocked", err)
 	}
-	token, _, err = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(FailureWindow+time.Minute))
+	token, _, err = Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(FailureWindow+time.Minute), nil)
 	if err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
@@ -203,7 +203,7 @@ func TestLoginSessionsAndLockout(t *testing.T) {
 	if _, err := Lookup(ctx, pool, token, now.Add(FailureWindow+2*time.Minute)); !errors.Is(err, ErrNoSession) {
 		t.Errorf("a disabled account's session: %v", err)
 	}
-	if _, _, err := Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(2*FailureWindow)); !errors.Is(err, ErrLogin) {
+	if _, _, err := Login(ctx, pool, "erika@x.example", "richtig-langes-Passwort", now.Add(2*FailureWindow), nil); !errors.Is(err, ErrLogin) {
 		t.Errorf("a disabled account logs in: %v", err)
 	}
 }

@@ -53,8 +53,9 @@ type Session struct {
 
 // Login checks an address and password and opens a session, whose token (for the cookie) it
 // returns. A wrong password, an unknown or disabled account and an account without a password
-// are the same ErrLogin; each failure counts against the address.
-func Login(ctx context.Context, db Pool, email, password string, now time.Time) (token string, s Session, err error) {
+// are the same ErrLogin; each failure counts against the address. then, when not nil, runs in
+// the session's transaction (the audit entry of the login).
+func Login(ctx context.Context, db Pool, email, password string, now time.Time, then func(ctx context.Context, tx pgx.Tx, u User) error) (token string, s Session, err error) {
 	email, err = NormalizeEmail(email)
 	if err != nil {
 		return "", Session{}, ErrLogin
@@ -83,8 +84,13 @@ func Login(ctx context.Context, db Pool, email, password string, now time.Time) 
 		if !ok {
 			return ErrLogin
 		}
-		token, s, err = openSession(ctx, tx, u, now)
-		return err
+		if token, s, err = openSession(ctx, tx, u, now); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, tx, u)
+		}
+		return nil
 	})
 	if errors.Is(err, ErrLogin) {
 		// Counted outside the refused transaction, so that it stays.

@@ -32,6 +32,9 @@ func Routes(s Surface) http.Handler {
 			return nil
 		}))
 	}
+	if s.Console != nil {
+		mux.Handle("/console/", s.Console)
+	}
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", handle(s.Log, s.readyz))
 	mux.HandleFunc("GET /demo/{file}", s.site(func(st Site, w http.ResponseWriter, r *http.Request) error {

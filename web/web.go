@@ -50,6 +50,8 @@ type Surface struct {
 	Towns Towns
 	DB    Pinger
 	Log   *slog.Logger
+	// Console serves the staff's pages under /console/ (nil: none).
+	Console http.Handler
 }
 
 // readyTimeout bounds /readyz's database ping: a probe wants an answer, not a hanging request.

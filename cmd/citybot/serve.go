@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/citybot-project/citybot/chat"
+	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
 )
@@ -77,7 +78,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log}), towns, e.log)
+	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now)}), towns, e.log)
 }
 
 // servable refuses a deployment with no town a citizen could be greeted by (every welcome names

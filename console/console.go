@@ -1,0 +1,212 @@
+// Package console serves the staff's pages: the login, and (to come) the service desk and the
+// editors' views. Server-rendered with html/template, embedded, no script needed to sign in.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/citybot-project/citybot/audit"
+	"github.com/citybot-project/citybot/auth"
+	"github.com/citybot-project/citybot/database"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+// Cookie names. The session cookie holds the session's token; the login cookie a token the
+// login form repeats (double submit), since there is no session to bind the form to yet.
+const (
+	sessionCookie = "citybot_session"
+	loginCookie   = "citybot_login"
+)
+
+// Console serves /console/.
+type Console struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	now  func() time.Time
+	page *template.Template
+	mux  *http.ServeMux
+}
+
+// New returns the console over the database's pool.
+func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) *Console {
+	c := &Console{pool: pool, log: log, now: now,
+		page: template.Must(template.ParseFS(templates, "templates/*.html")), mux: http.NewServeMux()}
+	c.mux.HandleFunc("GET /console/login", c.loginForm)
+	c.mux.HandleFunc("POST /console/login", c.login)
+	c.mux.HandleFunc("POST /console/logout", c.session(c.logout))
+	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
+	return c
+}
+
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Staff pages are nobody's to cache or to frame.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+	c.mux.ServeHTTP(w, r)
+}
+
+// texts are the console's words in German and English, by the browser's preference.
+var texts = map[string]map[string]string{
+	"de": {"signin": "Anmelden", "email": "E-Mail", "password": "Passwort", "submit": "Anmelden", "console": "Service-Konsole",
+		"logout": "Abmelden", "signedin": "Angemeldet als", "roles": "Ihre Rollen", "town": "Ort", "role": "Rolle",
+		"noroles": "Ihr Konto hat noch keine Rolle in einem Ort.", "wrong": "E-Mail-Adresse oder Passwort ist falsch.",
+		"locked":  "Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in 15 Minuten wieder.",
+		"expired": "Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an."},
+	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
+		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
+		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
+		"locked":  "Too many failed sign-ins. Please try again in 15 minutes.",
+		"expired": "The form had expired. Please sign in again."},
+}
+
+// lang is the console's language for a request: English when the browser prefers it over German.
+func lang(r *http.Request) string {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "de"):
+			return "de"
+		case strings.HasPrefix(tag, "en"):
+			return "en"
+		}
+	}
+	return "de"
+}
+
+type view struct {
+	Lang, Title, Error, Email, CSRF string
+	T                               map[string]string
+	User                            auth.User
+}
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	v.Lang = lang(r)
+	v.T = texts[v.Lang]
+	if v.Title == "" {
+		v.Title = v.T["signin"]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := c.page.ExecuteTemplate(w, name, v); err != nil {
+		c.log.Error("console page", "page", name, "err", err)
+	}
+}
+
+func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
+	c.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+// renderLogin shows the login form with a fresh form token in its cookie and field.
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg, email string) {
+	token := randToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/console/", HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	c.render(w, r, status, "login.html", view{Error: msg, Email: email, CSRF: token})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	t := texts[lang(r)]
+	cookie, err := r.Cookie(loginCookie)
+	if err != nil || !sameToken(cookie.Value, r.PostFormValue("csrf")) {
+		c.renderLogin(w, r, http.StatusForbidden, t["expired"], "")
+		return
+	}
+	email := r.PostFormValue("email")
+	token, _, err := auth.Login(r.Context(), c.pool, email, r.PostFormValue("password"), c.now(),
+		func(ctx context.Context, tx pgx.Tx, u auth.User) error {
+			return audit.Record(ctx, tx, audit.Entry{Actor: u.Email, Action: "login"})
+		})
+	switch {
+	case errors.Is(err, auth.ErrLocked):
+		c.renderLogin(w, r, http.StatusTooManyRequests, t["locked"], email)
+		return
+	case errors.Is(err, auth.ErrLogin):
+		c.renderLogin(w, r, http.StatusUnauthorized, t["wrong"], email)
+		return
+	case err != nil:
+		c.log.Error("console login", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/console/", HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/console/", MaxAge: -1})
+	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+// session hands h the request's session; without one, a page goes to the login and any other
+// request is refused. A state-changing request must carry the session's CSRF token.
+func (c *Console) session(h func(w http.ResponseWriter, r *http.Request, s auth.Session, token string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cookie, err := r.Cookie(sessionCookie)
+		var s auth.Session
+		if err == nil {
+			s, err = auth.Lookup(r.Context(), c.pool, cookie.Value, c.now())
+		}
+		if err != nil && !errors.Is(err, auth.ErrNoSession) && !errors.Is(err, http.ErrNoCookie) {
+			c.log.Error("console session", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if err != nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "not signed in", http.StatusUnauthorized)
+			return
+		}
+		if r.Method != http.MethodGet && !sameToken(s.CSRF, r.PostFormValue("csrf")) {
+			http.Error(w, "the form's token is missing or wrong", http.StatusForbidden)
+			return
+		}
+		h(w, r, s, cookie.Value)
+	}
+}
+
+func (c *Console) home(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
+	c.render(w, r, http.StatusOK, "home.html", view{Title: texts[lang(r)]["console"], User: s.User, CSRF: s.CSRF})
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s auth.Session, token string) {
+	err := database.InTx(r.Context(), c.pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := auth.Logout(ctx, tx, token); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: s.User.Email, Action: "logout"})
+	})
+	if err != nil {
+		c.log.Error("console logout", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/console/", MaxAge: -1})
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// secure tells whether the browser reached us over TLS, directly or through the proxy that
+// terminates it: then cookies are sent over TLS only.
+func secure(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func randToken() string { return rand.Text() }
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
