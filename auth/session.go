@@ -101,6 +101,32 @@ func Login(ctx context.Context, db Pool, email, password string, now time.Time, 
 	return token, s, err
 }
 
+// LoginSSO opens a session for the account of an address the town's identity provider vouched
+// for; an unknown or disabled account is ErrLogin. then, when not nil, runs in the session's
+// transaction (the roles from the provider, the audit entry).
+func LoginSSO(ctx context.Context, db Pool, email string, now time.Time, then func(ctx context.Context, tx pgx.Tx, u User) error) (token string, s Session, err error) {
+	err = database.InTx(ctx, db, func(ctx context.Context, tx pgx.Tx) error {
+		u, err := GetUser(ctx, tx, email)
+		if errors.Is(err, ErrNoUser) || errors.Is(err, ErrBadEmail) || err == nil && u.Disabled {
+			return ErrLogin
+		}
+		if err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(ctx, tx, u); err != nil {
+				return err
+			}
+			if u, err = GetUser(ctx, tx, email); err != nil {
+				return err
+			}
+		}
+		token, s, err = openSession(ctx, tx, u, now)
+		return err
+	})
+	return token, s, err
+}
+
 // dummyHash is verified for an unknown account, so that it costs what a known one does (a hash
 // of a password no account has, made once with HashPassword).
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$QiY2DsANBpjrNgAs5LOGJA$YSX/FXQvgrIPtc9I8OsAsrRVYozKx+FQjMiui9RUSwo"

@@ -198,3 +198,32 @@ func EndSessions(ctx context.Context, q database.Querier, userID int64) error {
 	}
 	return nil
 }
+
+// SetRoles makes a user's roles exactly roles (those an identity provider's claim names), and
+// tells whether they changed.
+func SetRoles(ctx context.Context, q database.Querier, userID int64, roles []Role) (bool, error) {
+	for _, r := range roles {
+		if err := CheckRole(r.Role); err != nil {
+			return false, err
+		}
+	}
+	var before []Role
+	if err := q.QueryRow(ctx, `SELECT coalesce(jsonb_agg(jsonb_build_object('town', town_id, 'role', role) ORDER BY town_id, role), '[]')
+		FROM user_roles WHERE user_id = $1`, userID).Scan(&before); err != nil {
+		return false, fmt.Errorf("roles: %w", err)
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM user_roles WHERE user_id = $1`, userID); err != nil {
+		return false, fmt.Errorf("roles: %w", err)
+	}
+	for _, r := range roles {
+		if err := Grant(ctx, q, userID, r.Town, r.Role); err != nil {
+			return false, err
+		}
+	}
+	var after []Role
+	if err := q.QueryRow(ctx, `SELECT coalesce(jsonb_agg(jsonb_build_object('town', town_id, 'role', role) ORDER BY town_id, role), '[]')
+		FROM user_roles WHERE user_id = $1`, userID).Scan(&after); err != nil {
+		return false, fmt.Errorf("roles: %w", err)
+	}
+	return !slices.Equal(before, after), nil
+}

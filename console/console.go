@@ -39,12 +39,19 @@ type Console struct {
 	now  func() time.Time
 	page *template.Template
 	mux  *http.ServeMux
+	sso  *sso // nil: no single sign-on
 }
 
-// New returns the console over the database's pool.
-func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) *Console {
+// New returns the console over the database's pool; with sso, staff may also sign in through
+// the identity provider.
+func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, ssoCfg *SSOConfig) *Console {
 	c := &Console{pool: pool, log: log, now: now,
 		page: template.Must(template.ParseFS(templates, "templates/*.html")), mux: http.NewServeMux()}
+	if ssoCfg != nil {
+		c.sso = &sso{cfg: *ssoCfg}
+		c.mux.HandleFunc("GET /console/sso", c.ssoStart)
+		c.mux.HandleFunc("GET /console/sso/callback", c.ssoCallback)
+	}
 	c.mux.HandleFunc("GET /console/login", c.loginForm)
 	c.mux.HandleFunc("POST /console/login", c.login)
 	c.mux.HandleFunc("POST /console/logout", c.session(c.logout))
@@ -66,12 +73,18 @@ var texts = map[string]map[string]string{
 		"logout": "Abmelden", "signedin": "Angemeldet als", "roles": "Ihre Rollen", "town": "Ort", "role": "Rolle",
 		"noroles": "Ihr Konto hat noch keine Rolle in einem Ort.", "wrong": "E-Mail-Adresse oder Passwort ist falsch.",
 		"locked":  "Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in 15 Minuten wieder.",
-		"expired": "Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an."},
+		"expired": "Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an.",
+		"sso":     "Mit dem Konto der Verwaltung anmelden", "ssodown": "Die Anmeldung der Verwaltung ist gerade nicht erreichbar.",
+		"ssorefused": "Die Anmeldung der Verwaltung wurde nicht bestätigt.", "ssonoemail": "Die Anmeldung nennt keine bestätigte E-Mail-Adresse.",
+		"ssonoaccount": "Für diese E-Mail-Adresse gibt es kein Konto in der Service-Konsole."},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
 		"locked":  "Too many failed sign-ins. Please try again in 15 minutes.",
-		"expired": "The form had expired. Please sign in again."},
+		"expired": "The form had expired. Please sign in again.",
+		"sso":     "Sign in with the administration's account", "ssodown": "The administration's sign-in cannot be reached just now.",
+		"ssorefused": "The administration's sign-in was not confirmed.", "ssonoemail": "The sign-in names no verified e-mail address.",
+		"ssonoaccount": "There is no service console account for this e-mail address."},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -92,6 +105,7 @@ type view struct {
 	Lang, Title, Error, Email, CSRF string
 	T                               map[string]string
 	User                            auth.User
+	SSO                             bool
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -116,7 +130,7 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	token := randToken()
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: token, Path: "/console/", HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	c.render(w, r, status, "login.html", view{Error: msg, Email: email, CSRF: token})
+	c.render(w, r, status, "login.html", view{Error: msg, Email: email, CSRF: token, SSO: c.sso != nil})
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {

@@ -108,18 +108,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 // backupCounts counts the rows of the tables a backup must keep.
 func backupCounts(t *testing.T, url string) map[string]int {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	counts := map[string]int{}
 	for _, table := range []string{"towns", "pages", "chunks", "postings", "lexeme_stats", "ingest_runs", "conversations", "messages", "schema_migrations"} {
 		var n int
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
+		query(t, url, "SELECT count(*) FROM "+table, &n)
 		counts[table] = n
 	}
 	return counts

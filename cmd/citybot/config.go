@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/chat"
+	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/tenant"
 )
@@ -48,6 +50,13 @@ const (
 	envMetricsAddr  = "CITYBOT_METRICS_ADDR"
 	envOrigins      = "CITYBOT_ALLOWED_ORIGINS"
 	envRetention    = "CITYBOT_RETENTION_DAYS"
+	envAuditDays    = "CITYBOT_AUDIT_DAYS"
+	envOIDCIssuer   = "CITYBOT_OIDC_ISSUER"
+	envOIDCClient   = "CITYBOT_OIDC_CLIENT_ID"
+	envOIDCSecret   = "CITYBOT_OIDC_CLIENT_SECRET"
+	envOIDCRedirect = "CITYBOT_OIDC_REDIRECT_URL"
+	envOIDCRoles    = "CITYBOT_OIDC_ROLES_CLAIM"
+	envOIDCScopes   = "CITYBOT_OIDC_SCOPES"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
 	envAddrConns    = "CITYBOT_ADDR_CONNS"
@@ -101,16 +110,21 @@ type config struct {
 	Proxies       []netip.Prefix
 	Origins       []string
 	Retention     time.Duration
-	ConnRate      float64
-	ConnBurst     int
-	AddrRate      float64 // 0: no per-address limit
-	AddrBurst     int
-	AddrConns     int // 0: no bound on connections per address
-	DBConns       int
-	LLMURL        string
-	LLMModel      string
-	LLMKey        string
-	LLMTimeout    time.Duration
+	// AuditDays is how long the audit log keeps an entry: longer than conversations, so that
+	// what staff did stays answerable after the conversation is gone.
+	AuditDays int
+	// OIDC is the staff's identity provider for single sign-on (nil: none).
+	OIDC       *console.SSOConfig
+	ConnRate   float64
+	ConnBurst  int
+	AddrRate   float64 // 0: no per-address limit
+	AddrBurst  int
+	AddrConns  int // 0: no bound on connections per address
+	DBConns    int
+	LLMURL     string
+	LLMModel   string
+	LLMKey     string
+	LLMTimeout time.Duration
 	// The optional cross-encoder reranker (off when RerankURL is empty).
 	RerankURL     string
 	RerankModel   string
@@ -196,6 +210,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("%s: want a whole number of days up to %d", envRetention, maxRetentionDays)
 	}
 	c.Retention = time.Duration(days) * 24 * time.Hour
+	if issuer := get(envOIDCIssuer, ""); issuer != "" {
+		c.OIDC = &console.SSOConfig{Issuer: issuer, ClientID: get(envOIDCClient, ""), ClientSecret: get(envOIDCSecret, ""),
+			RedirectURL: get(envOIDCRedirect, ""), RolesClaim: get(envOIDCRoles, ""), Scopes: strings.Fields(get(envOIDCScopes, ""))}
+		if c.OIDC.ClientID == "" || c.OIDC.RedirectURL == "" {
+			return c, fmt.Errorf("%s is set: %s and %s (the public address of /console/sso/callback) are needed too",
+				envOIDCIssuer, envOIDCClient, envOIDCRedirect)
+		}
+		if u, err := url.Parse(c.OIDC.RedirectURL); err != nil || u.Scheme == "" || !strings.HasSuffix(u.Path, "/console/sso/callback") {
+			return c, fmt.Errorf("%s: want the public address of /console/sso/callback, e.g. https://chat.example.de/console/sso/callback", envOIDCRedirect)
+		}
+	}
+	if c.AuditDays, err = strconv.Atoi(get(envAuditDays, "730")); err != nil || c.AuditDays < 1 || c.AuditDays > maxRetentionDays {
+		return c, fmt.Errorf("%s: want a whole number of days up to %d", envAuditDays, maxRetentionDays)
+	}
 	if c.ConnRate, c.ConnBurst, err = parseLimit(get(envConnLimits, "2,5")); err != nil || c.ConnRate == 0 {
 		return c, fmt.Errorf("%s: want RATE,BURST (messages per second, burst), e.g. 2,5", envConnLimits)
 	}
@@ -326,6 +354,17 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envMetricsAddr, c.MetricsAddr)
 	fmt.Fprintf(w, "%s=%s\n", envOrigins, strings.Join(c.Origins, ","))
 	fmt.Fprintf(w, "%s=%d\n", envRetention, int(c.Retention.Hours()/24))
+	fmt.Fprintf(w, "%s=%d\n", envAuditDays, c.AuditDays)
+	oidc := console.SSOConfig{}
+	if c.OIDC != nil {
+		oidc = *c.OIDC
+	}
+	fmt.Fprintf(w, "%s=%s\n", envOIDCIssuer, oidc.Issuer)
+	fmt.Fprintf(w, "%s=%s\n", envOIDCClient, oidc.ClientID)
+	fmt.Fprintf(w, "%s=%s\n", envOIDCSecret, redact(oidc.ClientSecret))
+	fmt.Fprintf(w, "%s=%s\n", envOIDCRedirect, oidc.RedirectURL)
+	fmt.Fprintf(w, "%s=%s\n", envOIDCRoles, oidc.RolesClaim)
+	fmt.Fprintf(w, "%s=%s\n", envOIDCScopes, strings.Join(oidc.Scopes, " "))
 	fmt.Fprintf(w, "%s=%g,%d\n", envConnLimits, c.ConnRate, c.ConnBurst)
 	if c.AddrRate == 0 {
 		fmt.Fprintf(w, "%s=off\n", envAddrLimits)

@@ -74,12 +74,25 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
 		"CITYBOT_LOG_FORMAT=xml":              "CITYBOT_LOG_FORMAT",
 		"CITYBOT_THESAURUS=/nonexistent.dat":  "CITYBOT_THESAURUS",
+		"CITYBOT_AUDIT_DAYS=0":                "CITYBOT_AUDIT_DAYS",
+		"CITYBOT_TOWN_IDLE=never":             "CITYBOT_TOWN_IDLE",
+		"CITYBOT_INGEST_NICE=20":              "CITYBOT_INGEST_NICE",
+		"CITYBOT_OIDC_ISSUER=https://sso.x":   "CITYBOT_OIDC_CLIENT_ID and CITYBOT_OIDC_REDIRECT_URL",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
 		if code != 2 || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, %q", env, code, stderr)
 		}
+	}
+	sso := map[string]string{"CITYBOT_OIDC_ISSUER": "https://sso.x", "CITYBOT_OIDC_CLIENT_ID": "citybot",
+		"CITYBOT_OIDC_REDIRECT_URL": "https://chat.x/console/login"}
+	if code, _, stderr := citybot(t, sso, "config"); code != 2 || !strings.Contains(stderr, "the public address of /console/sso/callback") {
+		t.Errorf("a redirect URL that is not the callback: exit %d, %q", code, stderr)
+	}
+	sso["CITYBOT_OIDC_REDIRECT_URL"], sso["CITYBOT_OIDC_CLIENT_SECRET"] = "https://chat.x/console/sso/callback", "geheim"
+	if code, out, _ := citybot(t, sso, "config"); code != 0 || strings.Contains(out, "geheim") || !strings.Contains(out, "CITYBOT_OIDC_CLIENT_SECRET=(set)") {
+		t.Errorf("a whole single sign-on: exit %d, %s", code, out)
 	}
 }
 

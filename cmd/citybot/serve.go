@@ -13,8 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/citybot-project/citybot/audit"
 	"github.com/citybot-project/citybot/chat"
 	"github.com/citybot-project/citybot/console"
+	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
 )
@@ -64,6 +66,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	towns := newSites(ctx, e, db, metrics)
 	towns.warmDefault(ctx)
 	go towns.runSweep(ctx)
+	go runAuditPurge(ctx, db.Pool, time.Duration(e.cfg.AuditDays)*24*time.Hour, e.log)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -78,7 +81,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now)}), towns, e.log)
+	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now, e.cfg.OIDC)}), towns, e.log)
 }
 
 // servable refuses a deployment with no town a citizen could be greeted by (every welcome names
@@ -165,4 +168,23 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, towns *site
 		return err
 	}
 	return nil
+}
+
+// runAuditPurge deletes the audit log's entries older than keep, at start and every six hours,
+// until ctx ends. Several instances may do it at once: a delete of what is gone is nothing.
+func runAuditPurge(ctx context.Context, q database.Querier, keep time.Duration, log *slog.Logger) {
+	for {
+		if n, err := audit.Purge(ctx, q, keep); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("purging the audit log", "err", err)
+			}
+		} else if n > 0 {
+			log.Info("audit log purged", "entries", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(6 * time.Hour):
+		}
+	}
 }

@@ -134,15 +134,7 @@ func TestServeWithMetrics(t *testing.T) {
 	if err := c.ReadJSON(&m); err != nil || m["type"] != "handoff" {
 		t.Fatalf("handoff: %v %v", m, err)
 	}
-	body := func(url string) (int, string) {
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	body := func(url string) (int, string) { return httpGet(t, url) }
 	code, text := body("http://" + metricsAddr + "/metrics")
 	for _, want := range []string{`citybot_replies_total{kind="handoff",lang="de",reason="user_request",town="musterstadt"} 1`,
 		`citybot_connections{town="musterstadt"} 1`, "go_goroutines"} {
