@@ -10,13 +10,17 @@ import { fileURLToPath } from 'node:url';
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = process.env.CITYBOT_BIN || join(repo, 'bin/citybot');
 
-function run(args, env) {
+// run runs a citybot command with env, input on its standard input, and returns its output.
+function run(args, env, input = '') {
   return new Promise((ok, fail) => {
-    const p = spawn(bin, args, { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(bin, args, { cwd: repo, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
     p.on('error', fail);
-    p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`citybot ${args[0]} exited ${code}: ${err}`))));
+    p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`citybot ${args[0]} exited ${code}: ${err}`))));
+    p.stdin.end(input);
   });
 }
 
@@ -44,7 +48,7 @@ async function waitReady(base, proc, limitMs) {
 }
 
 // startCitybot returns the server's base URL, restart() (a shutdown with close code 1001 and a
-// new server on the same port) and stop().
+// new server on the same port), cli(args, input) (a command on the same database) and stop().
 export async function startCitybot() {
   const data = await mkdtemp(join(tmpdir(), 'citybot-e2e-'));
   await chmod(data, 0o755); // as root the database runs as the postgres user
@@ -71,6 +75,7 @@ export async function startCitybot() {
     base,
     log: () => log,
     restart: async () => { await stopServer(); await start(); },
+    cli: (args, input) => run(args, env, input),
     stop: async () => { await stopServer(); await rm(data, { recursive: true, force: true }); },
   };
 }

@@ -1,0 +1,98 @@
+// Browser tests of the staff console: Debian's Chromium, driven by playwright-core, against a
+// real `citybot serve`; axe-core checks WCAG 2.1 A/AA on every page and state, and the sign-in
+// is done with the keyboard alone. Run with `make test-browser`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { startCitybot } from './citybot.mjs';
+
+const artifacts = new URL('./artifacts/', import.meta.url);
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+let bot, browser;
+before(async () => {
+  await mkdir(artifacts, { recursive: true });
+  bot = await startCitybot();
+  await bot.cli(['users', 'add', '--town', 'musterstadt', '--email', 'erika@musterstadt.example', '--name', 'Erika Muster',
+    '--role', 'agent', '--password-stdin'], 'richtig-langes-Passwort\n');
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await bot?.stop();
+});
+
+// axe runs axe-core in the page; evaluated through the debugger, as the console's
+// Content-Security-Policy rightly refuses an inline script.
+async function axe(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`), [], `axe on ${what}`);
+}
+
+// typeInto tabs from the top of the page to the field labelled label and types text.
+async function tabTo(page, label) {
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el?.labels?.[0]?.textContent || el?.textContent || '';
+    });
+    if (name.trim() === label) return;
+  }
+  assert.fail(`Tab never reached ${label}`);
+}
+
+test('sign in and out with the keyboard alone, a wrong password, axe on every state', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await page.goto(bot.base + '/console/');
+  assert.equal(new URL(page.url()).pathname, '/console/login', 'the console sends a stranger to the login');
+  assert.equal(await page.locator('label[for=email]').textContent(), 'E-Mail');
+  assert.equal(await page.locator('label[for=password]').textContent(), 'Passwort');
+  await axe(page, 'the login form');
+
+  // A wrong password: said in an alert, the address kept, the form still accessible.
+  await tabTo(page, 'E-Mail');
+  await page.keyboard.type('erika@musterstadt.example');
+  await tabTo(page, 'Passwort');
+  await page.keyboard.type('falsches-Passwort!');
+  await page.keyboard.press('Enter');
+  await page.locator('[role=alert]').waitFor();
+  assert.match(await page.locator('[role=alert]').textContent(), /E-Mail-Adresse oder Passwort ist falsch/);
+  assert.equal(await page.locator('#email').inputValue(), 'erika@musterstadt.example');
+  await axe(page, 'the login form with an error');
+
+  await page.locator('#password').focus();
+  await page.keyboard.type('richtig-langes-Passwort');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(bot.base + '/console/');
+  assert.equal(await page.locator('h1').textContent(), 'Service-Konsole');
+  assert.match(await page.locator('table').textContent(), /musterstadt\s*agent/);
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is HttpOnly');
+  const session = (await context.cookies()).find((c) => c.name === 'citybot_session');
+  assert.ok(session?.httpOnly && session.sameSite === 'Lax', 'session cookie attributes');
+  await axe(page, 'the console');
+  await page.screenshot({ path: new URL('console.png', artifacts).pathname });
+
+  // Sign out with the keyboard.
+  await page.goto(bot.base + '/console/');
+  await tabTo(page, 'Abmelden');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(bot.base + '/console/login');
+  await page.goto(bot.base + '/console/');
+  assert.equal(new URL(page.url()).pathname, '/console/login', 'signed out');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
