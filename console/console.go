@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/citybot-project/citybot/audit"
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/desk"
 )
 
 //go:embed templates/*.html
@@ -56,6 +58,8 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, ssoCfg *SSO
 	c.mux.HandleFunc("POST /console/login", c.login)
 	c.mux.HandleFunc("POST /console/logout", c.session(c.logout))
 	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
+	c.mux.HandleFunc("GET /console/t/{town}/tickets", c.session(c.inTown(auth.RoleAgent, c.tickets)))
+	c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}", c.session(c.inTown(auth.RoleAgent, c.updateTicket)))
 	return c
 }
 
@@ -76,7 +80,11 @@ var texts = map[string]map[string]string{
 		"expired": "Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an.",
 		"sso":     "Mit dem Konto der Verwaltung anmelden", "ssodown": "Die Anmeldung der Verwaltung ist gerade nicht erreichbar.",
 		"ssorefused": "Die Anmeldung der Verwaltung wurde nicht bestätigt.", "ssonoemail": "Die Anmeldung nennt keine bestätigte E-Mail-Adresse.",
-		"ssonoaccount": "Für diese E-Mail-Adresse gibt es kein Konto in der Service-Konsole."},
+		"ssonoaccount": "Für diese E-Mail-Adresse gibt es kein Konto in der Service-Konsole.",
+		"inbox":        "Anfragen", "tickets": "Rückruf- und E-Mail-Anfragen", "open": "Neu", "in_progress": "In Bearbeitung", "done": "Erledigt",
+		"number": "Nummer", "request": "Anfrage", "question": "Letzte Frage", "assignee": "Zuständig", "action": "Bearbeiten",
+		"callback": "Rückruf", "emailreq": "Antwort per E-Mail", "status": "Status", "take": "Übernehmen", "save": "Speichern",
+		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort."},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
@@ -84,7 +92,11 @@ var texts = map[string]map[string]string{
 		"expired": "The form had expired. Please sign in again.",
 		"sso":     "Sign in with the administration's account", "ssodown": "The administration's sign-in cannot be reached just now.",
 		"ssorefused": "The administration's sign-in was not confirmed.", "ssonoemail": "The sign-in names no verified e-mail address.",
-		"ssonoaccount": "There is no service console account for this e-mail address."},
+		"ssonoaccount": "There is no service console account for this e-mail address.",
+		"inbox":        "Requests", "tickets": "Callback and e-mail requests", "open": "New", "in_progress": "In progress", "done": "Done",
+		"number": "Number", "request": "Request", "question": "Last question", "assignee": "Assigned to", "action": "Edit",
+		"callback": "Callback", "emailreq": "Answer by e-mail", "status": "Status", "take": "Take it", "save": "Save",
+		"notickets": "No requests.", "forbidden": "You have no role in this town for that."},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -106,6 +118,10 @@ type view struct {
 	T                               map[string]string
 	User                            auth.User
 	SSO                             bool
+	// A town's pages.
+	TownSlug, Status string
+	States           []string
+	Tickets          []desk.Ticket
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -223,4 +239,60 @@ func randToken() string { return rand.Text() }
 
 func sameToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// inTown hands h the town of the request's {town} when the session's user holds role there; an
+// unknown town is a 404, a town where the user lacks the role a 403.
+func (c *Console) inTown(role string, h func(w http.ResponseWriter, r *http.Request, s auth.Session, town int)) func(http.ResponseWriter, *http.Request, auth.Session, string) {
+	return func(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
+		var town int
+		err := c.pool.QueryRow(r.Context(), `SELECT id FROM towns WHERE slug = $1`, r.PathValue("town")).Scan(&town)
+		if errors.Is(err, pgx.ErrNoRows) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			c.log.Error("console town", "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		if !s.User.Can(town, role) {
+			http.Error(w, texts[lang(r)]["forbidden"], http.StatusForbidden)
+			return
+		}
+		h(w, r, s, town)
+	}
+}
+
+func (c *Console) tickets(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	status := r.URL.Query().Get("status")
+	if !slices.Contains(desk.States, status) {
+		status = desk.Open
+	}
+	list, err := desk.Tickets(r.Context(), c.pool, town, status)
+	if err != nil {
+		c.log.Error("console tickets", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	c.render(w, r, http.StatusOK, "tickets.html", view{Title: texts[lang(r)]["inbox"], User: s.User, CSRF: s.CSRF,
+		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list})
+}
+
+func (c *Console) updateTicket(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	change := desk.Change{Status: r.PostFormValue("status"), AssignToMe: r.PostFormValue("take") == "1"}
+	err := desk.UpdateTicket(r.Context(), c.pool, town, s.User.ID, s.User.Email, r.PathValue("number"), change)
+	switch {
+	case errors.Is(err, desk.ErrNoTicket):
+		http.NotFound(w, r)
+		return
+	case err != nil && change.Status != "" && !slices.Contains(desk.States, change.Status):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		c.log.Error("console ticket", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/console/t/"+r.PathValue("town")+"/tickets?status="+change.Status, http.StatusSeeOther)
 }

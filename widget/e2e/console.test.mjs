@@ -86,6 +86,13 @@ test('sign in and out with the keyboard alone, a wrong password, axe on every st
   await axe(page, 'the console');
   await page.screenshot({ path: new URL('console.png', artifacts).pathname });
 
+  // The town's inbox, reached with the keyboard from the console.
+  await tabTo(page, 'agent');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(bot.base + '/console/t/musterstadt/tickets');
+  assert.match(await page.locator('h1').textContent(), /Anfragen/);
+  await axe(page, 'the inbox');
+
   // Sign out with the keyboard.
   await page.goto(bot.base + '/console/');
   await tabTo(page, 'Abmelden');

@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/citybot-project/citybot/auth"
+	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/privacy"
+)
+
+// TestInboxAccess: an agent sees and works their town's inbox and no other town's; a reviewer of
+// the town may not; an unknown town is a 404; a change needs the form's token, shows in the
+// inbox, and cannot reach another town's ticket.
+func TestInboxAccess(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	lb, ef := dbtest.Town(t, pool, "lindenbrueck"), dbtest.Town(t, pool, "eichenfeld")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	for _, u := range []struct {
+		email, name string
+		town        int
+		role        string
+	}{{"erika@x.example", "Erika Muster", lb, auth.RoleAgent}, {"rita@x.example", "Rita", lb, auth.RoleReviewer}, {"emil@x.example", "Emil", ef, auth.RoleAgent}} {
+		acc, err := auth.AddUser(ctx, pool, u.email, u.name, hash, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auth.Grant(ctx, pool, acc.ID, u.town, u.role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ticket := func(town int, name string) string {
+		st := conversation.NewStore(pool, town, time.Now)
+		conv, _, _ := st.Create(ctx, "de")
+		n, err := conversation.NewService(st, nil, privacy.NewRedactor(time.Now)).Ticket(ctx, conv.ID,
+			conversation.Ticket{Kind: "email", Name: name, Email: name + "@buerger.example", Lang: "de"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	mine, theirs := ticket(lb, "anna"), ticket(ef, "cem")
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, nil))
+	t.Cleanup(srv.Close)
+	signIn := func(email string) browser {
+		jar, _ := cookiejar.New(nil)
+		b := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		_, page := b.do("GET", "/console/login", nil, nil)
+		resp, _ := b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"},
+			"csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in %s: %d", email, resp.StatusCode)
+		}
+		return b
+	}
+	erika := signIn("erika@x.example")
+	resp, page := erika.do("GET", "/console/t/lindenbrueck/tickets", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, mine) || strings.Contains(page, theirs) || !strings.Contains(page, "anna@buerger.example") {
+		t.Fatalf("erika's inbox: %d %s", resp.StatusCode, page)
+	}
+	for who, path := range map[string]string{"erika at eichenfeld": "/console/t/eichenfeld/tickets"} {
+		if resp, _ := erika.do("GET", path, nil, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", who, resp.StatusCode)
+		}
+	}
+	if resp, _ := signIn("rita@x.example").do("GET", "/console/t/lindenbrueck/tickets", nil, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a reviewer at the inbox: %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := erika.do("GET", "/console/t/nirgendwo/tickets", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown town: %d", resp.StatusCode)
+	}
+	if resp, _ := signIn("emil@x.example").do("GET", "/console/t/eichenfeld/tickets", nil, nil); resp.StatusCode != 200 {
+		t.Errorf("emil's own inbox: %d", resp.StatusCode)
+	}
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	change := url.Values{"status": {"in_progress"}, "take": {"1"}}
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine, change, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a change without the form's token: %d", resp.StatusCode)
+	}
+	change.Set("csrf", csrf)
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine, change, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a change: %d", resp.StatusCode)
+	}
+	if _, page := erika.do("GET", "/console/t/lindenbrueck/tickets?status=in_progress", nil, nil); !strings.Contains(page, mine) || !strings.Contains(page, "Erika Muster") {
+		t.Errorf("in progress: %s", page)
+	}
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+theirs, change, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("eichenfeld's ticket through lindenbrueck: %d", resp.StatusCode)
+	}
+	change.Set("status", "erledigt")
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine, change, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a state that does not exist: %d", resp.StatusCode)
+	}
+	jar, _ := cookiejar.New(nil)
+	stranger := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if resp, _ := stranger.do("GET", "/console/t/lindenbrueck/tickets", nil, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("without a session: %d", resp.StatusCode)
+	}
+}
