@@ -41,16 +41,24 @@ type Console struct {
 	now  func() time.Time
 	page *template.Template
 	mux  *http.ServeMux
-	sso  *sso // nil: no single sign-on
+	sso  *sso        // nil: no single sign-on
+	mail desk.Sender // nil: e-mail requests are answered outside citybot
 }
 
-// New returns the console over the database's pool; with sso, staff may also sign in through
-// the identity provider.
-func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, ssoCfg *SSOConfig) *Console {
-	c := &Console{pool: pool, log: log, now: now,
+// Options are the console's optional parts.
+type Options struct {
+	// SSO lets staff sign in through the administration's identity provider.
+	SSO *SSOConfig
+	// Mail sends the answers to e-mail requests written in the console.
+	Mail desk.Sender
+}
+
+// New returns the console over the database's pool.
+func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) *Console {
+	c := &Console{pool: pool, log: log, now: now, mail: o.Mail,
 		page: template.Must(template.ParseFS(templates, "templates/*.html")), mux: http.NewServeMux()}
-	if ssoCfg != nil {
-		c.sso = &sso{cfg: *ssoCfg}
+	if o.SSO != nil {
+		c.sso = &sso{cfg: *o.SSO}
 		c.mux.HandleFunc("GET /console/sso", c.ssoStart)
 		c.mux.HandleFunc("GET /console/sso/callback", c.ssoCallback)
 	}
@@ -60,6 +68,9 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, ssoCfg *SSO
 	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
 	c.mux.HandleFunc("GET /console/t/{town}/tickets", c.session(c.inTown(auth.RoleAgent, c.tickets)))
 	c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}", c.session(c.inTown(auth.RoleAgent, c.updateTicket)))
+	if c.mail != nil {
+		c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}/reply", c.session(c.inTown(auth.RoleAgent, c.replyTicket)))
+	}
 	return c
 }
 
@@ -84,7 +95,9 @@ var texts = map[string]map[string]string{
 		"inbox":        "Anfragen", "tickets": "Rückruf- und E-Mail-Anfragen", "open": "Neu", "in_progress": "In Bearbeitung", "done": "Erledigt",
 		"number": "Nummer", "request": "Anfrage", "question": "Letzte Frage", "assignee": "Zuständig", "action": "Bearbeiten",
 		"callback": "Rückruf", "emailreq": "Antwort per E-Mail", "status": "Status", "take": "Übernehmen", "save": "Speichern",
-		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort."},
+		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort.",
+		"replyto": "Antwort an", "send": "Antwort senden", "replied": "Beantwortet:",
+		"notsent": "Die E-Mail konnte nicht gesendet werden; nichts wurde gespeichert. Bitte versuchen Sie es später wieder."},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
@@ -96,7 +109,9 @@ var texts = map[string]map[string]string{
 		"inbox":        "Requests", "tickets": "Callback and e-mail requests", "open": "New", "in_progress": "In progress", "done": "Done",
 		"number": "Number", "request": "Request", "question": "Last question", "assignee": "Assigned to", "action": "Edit",
 		"callback": "Callback", "emailreq": "Answer by e-mail", "status": "Status", "take": "Take it", "save": "Save",
-		"notickets": "No requests.", "forbidden": "You have no role in this town for that."},
+		"notickets": "No requests.", "forbidden": "You have no role in this town for that.",
+		"replyto": "Answer to", "send": "Send the answer", "replied": "Answered:",
+		"notsent": "The e-mail could not be sent; nothing was stored. Please try again later."},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -122,6 +137,7 @@ type view struct {
 	TownSlug, Status string
 	States           []string
 	Tickets          []desk.Ticket
+	CanReply         bool
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -276,7 +292,7 @@ func (c *Console) tickets(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	c.render(w, r, http.StatusOK, "tickets.html", view{Title: texts[lang(r)]["inbox"], User: s.User, CSRF: s.CSRF,
-		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list})
+		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list, CanReply: c.mail != nil})
 }
 
 func (c *Console) updateTicket(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
@@ -295,4 +311,21 @@ func (c *Console) updateTicket(w http.ResponseWriter, r *http.Request, s auth.Se
 		return
 	}
 	http.Redirect(w, r, "/console/t/"+r.PathValue("town")+"/tickets?status="+change.Status, http.StatusSeeOther)
+}
+
+func (c *Console) replyTicket(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	err := desk.Reply(r.Context(), c.pool, c.mail, town, s.User.ID, s.User.Email, r.PathValue("number"), r.PostFormValue("text"))
+	switch {
+	case errors.Is(err, desk.ErrNoTicket):
+		http.NotFound(w, r)
+		return
+	case errors.Is(err, desk.ErrNotEmail), errors.Is(err, desk.ErrEmptyReply):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		c.log.Error("console reply", "err", err)
+		http.Error(w, texts[lang(r)]["notsent"], http.StatusBadGateway)
+		return
+	}
+	http.Redirect(w, r, "/console/t/"+r.PathValue("town")+"/tickets?status="+desk.Done, http.StatusSeeOther)
 }

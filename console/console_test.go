@@ -76,7 +76,7 @@ func TestLoginLogoutAndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), func() time.Time { return now }, nil))
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), func() time.Time { return now }, Options{}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	b := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -14,6 +14,8 @@ import (
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/mailer"
+	"github.com/citybot-project/citybot/mailer/mailtest"
 	"github.com/citybot-project/citybot/privacy"
 )
 
@@ -49,7 +51,9 @@ func TestInboxAccess(t *testing.T) {
 		return n
 	}
 	mine, theirs := ticket(lb, "anna"), ticket(ef, "cem")
-	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, nil))
+	smtp := mailtest.StartServer(t, nil)
+	m, _ := mailer.New("smtp://"+smtp.Addr, "service@lindenbrueck.example")
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{Mail: m}))
 	t.Cleanup(srv.Close)
 	signIn := func(email string) browser {
 		jar, _ := cookiejar.New(nil)
@@ -99,6 +103,24 @@ func TestInboxAccess(t *testing.T) {
 	change.Set("status", "erledigt")
 	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine, change, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a state that does not exist: %d", resp.StatusCode)
+	}
+	// Answering the e-mail request: the form labelled with the address, the token, the mail.
+	_, page = erika.do("GET", "/console/t/lindenbrueck/tickets?status=in_progress", nil, nil)
+	if !strings.Contains(page, `<label for="reply-`+mine+`">Antwort an anna@buerger.example</label>`) {
+		t.Errorf("no answer form: %s", page)
+	}
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine+"/reply", url.Values{"text": {"Guten Tag"}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an answer without the form's token: %d", resp.StatusCode)
+	}
+	if resp, _ := erika.do("POST", "/console/t/lindenbrueck/tickets/"+mine+"/reply", url.Values{"text": {"Guten Tag, die Hundesteuer beträgt 96 Euro."},
+		"csrf": {csrf}}, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("an answer: %d", resp.StatusCode)
+	}
+	if got := smtp.Received(); len(got) != 1 || got[0].To != "anna@buerger.example" || !strings.HasPrefix(got[0].Text(), "Guten Tag, die Hundesteuer beträgt 96 Euro.") {
+		t.Errorf("mail %+v", got)
+	}
+	if _, page := erika.do("GET", "/console/t/lindenbrueck/tickets?status=done", nil, nil); !strings.Contains(page, "Beantwortet: Guten Tag, die Hundesteuer beträgt 96 Euro.") {
+		t.Errorf("done: %s", page)
 	}
 	jar, _ := cookiejar.New(nil)
 	stranger := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

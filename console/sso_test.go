@@ -40,8 +40,8 @@ func TestSingleSignOn(t *testing.T) {
 	t.Cleanup(srv.Close)
 	console := func(rolesClaim string, scopes ...string) {
 		cfg := m.Config()
-		h = New(pool, slog.New(slog.DiscardHandler), time.Now, &SSOConfig{Issuer: m.Issuer(), ClientID: cfg.ClientID,
-			ClientSecret: cfg.ClientSecret, RedirectURL: srv.URL + "/console/sso/callback", RolesClaim: rolesClaim, Scopes: scopes})
+		h = New(pool, slog.New(slog.DiscardHandler), time.Now, Options{SSO: &SSOConfig{Issuer: m.Issuer(), ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, RedirectURL: srv.URL + "/console/sso/callback", RolesClaim: rolesClaim, Scopes: scopes}})
 	}
 	// signIn follows the redirects through the provider and back; it returns where it ended.
 	signIn := func(user *mockoidc.MockUser) (int, string) {

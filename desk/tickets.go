@@ -39,6 +39,8 @@ type Ticket struct {
 	AssigneeName string    // "" when unassigned
 	// Question is the citizen's last question before the request (redacted, as stored).
 	Question string
+	// Reply is the answer an e-mail request got from the console ("" until then).
+	Reply string
 }
 
 // ErrNoTicket is a ticket number the town does not have.
@@ -52,7 +54,7 @@ func Tickets(ctx context.Context, pool *pgxpool.Pool, town int, status string) (
 		rows, err := tx.Query(ctx, `SELECT t.number, t.kind, t.name, t.phone, t.email, t.note, t.lang, t.status, t.created_at,
 			coalesce(t.updated_at, 'epoch'), coalesce(u.name, ''),
 			coalesce((SELECT m.body->>'text' FROM messages m WHERE m.town_id = t.town_id AND m.conversation_id = t.conversation_id
-				AND m.role = 'citizen' ORDER BY m.id DESC LIMIT 1), '')
+				AND m.role = 'citizen' ORDER BY m.id DESC LIMIT 1), ''), coalesce(t.reply, '')
 			FROM tickets t LEFT JOIN users u ON u.id = t.assignee_id
 			WHERE t.town_id = $1 AND ($2 = '' OR t.status = $2) ORDER BY t.created_at, t.id`, town, status)
 		if err != nil {
@@ -61,7 +63,7 @@ func Tickets(ctx context.Context, pool *pgxpool.Pool, town int, status string) (
 		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Ticket, error) {
 			var t Ticket
 			err := row.Scan(&t.Number, &t.Kind, &t.Name, &t.Phone, &t.Email, &t.Note, &t.Lang, &t.Status, &t.Created,
-				&t.Updated, &t.AssigneeName, &t.Question)
+				&t.Updated, &t.AssigneeName, &t.Question, &t.Reply)
 			if t.Updated.Equal(time.Unix(0, 0)) {
 				t.Updated = time.Time{}
 			}

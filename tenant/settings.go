@@ -25,10 +25,12 @@ import (
 
 // Settings are what a town decides for itself. Zero values mean the default.
 type Settings struct {
-	PrivacyURL     string   `json:"privacy_url,omitempty"`
-	ContactPhone   string   `json:"contact_phone,omitempty"`
-	ContactEmail   string   `json:"contact_email,omitempty"`
-	ContactHours   string   `json:"contact_hours,omitempty"`
+	PrivacyURL   string `json:"privacy_url,omitempty"`
+	ContactPhone string `json:"contact_phone,omitempty"`
+	ContactEmail string `json:"contact_email,omitempty"`
+	ContactHours string `json:"contact_hours,omitempty"`
+	// DeskEmail is where new callback and e-mail requests are reported (default: ContactEmail).
+	DeskEmail      string   `json:"desk_email,omitempty"`
 	MinConfidence  *float64 `json:"min_confidence,omitempty"`
 	RetentionDays  int      `json:"retention_days,omitempty"`
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
@@ -96,6 +98,15 @@ var keys = []key{
 		return nil
 	}},
 	{"contact_hours", "opening hours handoffs name", func(s *Settings, v string) error { s.ContactHours = v; return nil }},
+	{"desk_email", "where new callback and e-mail requests are reported (default: contact_email)", func(s *Settings, v string) error {
+		if v != "" {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				return fmt.Errorf("want an e-mail address such as buergerbuero@stadt.example")
+			}
+		}
+		s.DeskEmail = v
+		return nil
+	}},
 	{"min_confidence", "evidence below which the bot hands off instead of answering, 0 to 1 (default 0.25)", func(s *Settings, v string) error {
 		if v == "" {
 			s.MinConfidence = nil

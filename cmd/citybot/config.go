@@ -17,6 +17,7 @@ import (
 	"github.com/citybot-project/citybot/chat"
 	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/mailer"
 	"github.com/citybot-project/citybot/tenant"
 )
 
@@ -57,6 +58,9 @@ const (
 	envOIDCRedirect = "CITYBOT_OIDC_REDIRECT_URL"
 	envOIDCRoles    = "CITYBOT_OIDC_ROLES_CLAIM"
 	envOIDCScopes   = "CITYBOT_OIDC_SCOPES"
+	envSMTPURL      = "CITYBOT_SMTP_URL"
+	envSMTPFrom     = "CITYBOT_SMTP_FROM"
+	envPublicURL    = "CITYBOT_PUBLIC_URL"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
 	envAddrConns    = "CITYBOT_ADDR_CONNS"
@@ -114,17 +118,20 @@ type config struct {
 	// what staff did stays answerable after the conversation is gone.
 	AuditDays int
 	// OIDC is the staff's identity provider for single sign-on (nil: none).
-	OIDC       *console.SSOConfig
-	ConnRate   float64
-	ConnBurst  int
-	AddrRate   float64 // 0: no per-address limit
-	AddrBurst  int
-	AddrConns  int // 0: no bound on connections per address
-	DBConns    int
-	LLMURL     string
-	LLMModel   string
-	LLMKey     string
-	LLMTimeout time.Duration
+	OIDC *console.SSOConfig
+	// SMTPURL and SMTPFrom send the desk's mail ("": none); PublicURL is citybot's address as
+	// staff reach it, for links in that mail.
+	SMTPURL, SMTPFrom, PublicURL string
+	ConnRate                     float64
+	ConnBurst                    int
+	AddrRate                     float64 // 0: no per-address limit
+	AddrBurst                    int
+	AddrConns                    int // 0: no bound on connections per address
+	DBConns                      int
+	LLMURL                       string
+	LLMModel                     string
+	LLMKey                       string
+	LLMTimeout                   time.Duration
 	// The optional cross-encoder reranker (off when RerankURL is empty).
 	RerankURL     string
 	RerankModel   string
@@ -219,6 +226,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		if u, err := url.Parse(c.OIDC.RedirectURL); err != nil || u.Scheme == "" || !strings.HasSuffix(u.Path, "/console/sso/callback") {
 			return c, fmt.Errorf("%s: want the public address of /console/sso/callback, e.g. https://chat.example.de/console/sso/callback", envOIDCRedirect)
+		}
+	}
+	c.SMTPURL, c.SMTPFrom, c.PublicURL = get(envSMTPURL, ""), get(envSMTPFrom, ""), get(envPublicURL, "")
+	if c.SMTPURL != "" {
+		if c.SMTPFrom == "" {
+			return c, fmt.Errorf("%s is set: %s must name the sender, e.g. \"Stadt Musterstadt <service@musterstadt.de>\"", envSMTPURL, envSMTPFrom)
+		}
+		if _, err := mailer.New(c.SMTPURL, c.SMTPFrom); err != nil {
+			return c, fmt.Errorf("%s or %s: %w", envSMTPURL, envSMTPFrom, err)
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("%s: want citybot's public address, e.g. https://chat.musterstadt.de", envPublicURL)
 		}
 	}
 	if c.AuditDays, err = strconv.Atoi(get(envAuditDays, "730")); err != nil || c.AuditDays < 1 || c.AuditDays > maxRetentionDays {
@@ -365,6 +386,9 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envOIDCRedirect, oidc.RedirectURL)
 	fmt.Fprintf(w, "%s=%s\n", envOIDCRoles, oidc.RolesClaim)
 	fmt.Fprintf(w, "%s=%s\n", envOIDCScopes, strings.Join(oidc.Scopes, " "))
+	fmt.Fprintf(w, "%s=%s\n", envSMTPURL, redactURL(c.SMTPURL))
+	fmt.Fprintf(w, "%s=%s\n", envSMTPFrom, c.SMTPFrom)
+	fmt.Fprintf(w, "%s=%s\n", envPublicURL, c.PublicURL)
 	fmt.Fprintf(w, "%s=%g,%d\n", envConnLimits, c.ConnRate, c.ConnBurst)
 	if c.AddrRate == 0 {
 		fmt.Fprintf(w, "%s=off\n", envAddrLimits)

@@ -78,12 +78,22 @@ func TestBadConfig(t *testing.T) {
 		"CITYBOT_TOWN_IDLE=never":             "CITYBOT_TOWN_IDLE",
 		"CITYBOT_INGEST_NICE=20":              "CITYBOT_INGEST_NICE",
 		"CITYBOT_OIDC_ISSUER=https://sso.x":   "CITYBOT_OIDC_CLIENT_ID and CITYBOT_OIDC_REDIRECT_URL",
+		"CITYBOT_SMTP_URL=smtp://mail.x":      "CITYBOT_SMTP_FROM must name the sender",
+		"CITYBOT_PUBLIC_URL=chat.x":           "CITYBOT_PUBLIC_URL",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")
 		if code != 2 || !strings.Contains(stderr, want) {
 			t.Errorf("%s: exit %d, %q", env, code, stderr)
 		}
+	}
+	if code, _, stderr := citybot(t, map[string]string{"CITYBOT_SMTP_URL": "http://mail.x", "CITYBOT_SMTP_FROM": "a@b.x"}, "config"); code != 2 ||
+		!strings.Contains(stderr, "want smtp://") {
+		t.Errorf("an SMTP URL of another scheme: exit %d, %q", code, stderr)
+	}
+	if code, out, _ := citybot(t, map[string]string{"CITYBOT_SMTP_URL": "smtp://citybot:geheim@mail.x:587", "CITYBOT_SMTP_FROM": "a@b.x"}, "config"); code != 0 ||
+		strings.Contains(out, "geheim") || !strings.Contains(out, "CITYBOT_SMTP_URL=smtp://citybot:xxxxx@mail.x:587") {
+		t.Errorf("SMTP configured: exit %d, %s", code, out)
 	}
 	sso := map[string]string{"CITYBOT_OIDC_ISSUER": "https://sso.x", "CITYBOT_OIDC_CLIENT_ID": "citybot",
 		"CITYBOT_OIDC_REDIRECT_URL": "https://chat.x/console/login"}

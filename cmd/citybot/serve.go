@@ -17,6 +17,8 @@ import (
 	"github.com/citybot-project/citybot/chat"
 	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/desk"
+	"github.com/citybot-project/citybot/mailer"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
 )
@@ -67,6 +69,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	towns.warmDefault(ctx)
 	go towns.runSweep(ctx)
 	go runAuditPurge(ctx, db.Pool, time.Duration(e.cfg.AuditDays)*24*time.Hour, e.log)
+	// With a mail server, new requests are reported to the towns' offices and e-mail requests
+	// are answered from the console.
+	var deskMail desk.Sender
+	if e.cfg.SMTPURL != "" {
+		m, err := mailer.New(e.cfg.SMTPURL, e.cfg.SMTPFrom)
+		if err != nil {
+			return err
+		}
+		deskMail = m
+		go desk.RunNotifier(ctx, db.Pool, m, e.cfg.PublicURL, 30*time.Second, e.log)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -81,7 +94,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now, e.cfg.OIDC)}), towns, e.log)
+	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now, console.Options{SSO: e.cfg.OIDC, Mail: deskMail})}), towns, e.log)
 }
 
 // servable refuses a deployment with no town a citizen could be greeted by (every welcome names
