@@ -96,7 +96,7 @@ var texts = map[string]map[string]string{
 		"number": "Nummer", "request": "Anfrage", "question": "Letzte Frage", "assignee": "Zuständig", "action": "Bearbeiten",
 		"callback": "Rückruf", "emailreq": "Antwort per E-Mail", "status": "Status", "take": "Übernehmen", "save": "Speichern",
 		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort.",
-		"replyto": "Antwort an", "send": "Antwort senden", "replied": "Beantwortet:",
+		"replyto": "Antwort an", "send": "Antwort senden", "replied": "Beantwortet:", "due": "fällig", "overdue": "überfällig seit",
 		"notsent": "Die E-Mail konnte nicht gesendet werden; nichts wurde gespeichert. Bitte versuchen Sie es später wieder."},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
@@ -110,7 +110,7 @@ var texts = map[string]map[string]string{
 		"number": "Number", "request": "Request", "question": "Last question", "assignee": "Assigned to", "action": "Edit",
 		"callback": "Callback", "emailreq": "Answer by e-mail", "status": "Status", "take": "Take it", "save": "Save",
 		"notickets": "No requests.", "forbidden": "You have no role in this town for that.",
-		"replyto": "Answer to", "send": "Send the answer", "replied": "Answered:",
+		"replyto": "Answer to", "send": "Send the answer", "replied": "Answered:", "due": "due", "overdue": "overdue since",
 		"notsent": "The e-mail could not be sent; nothing was stored. Please try again later."},
 }
 
@@ -138,6 +138,7 @@ type view struct {
 	States           []string
 	Tickets          []desk.Ticket
 	CanReply         bool
+	Now              time.Time
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -292,7 +293,7 @@ func (c *Console) tickets(w http.ResponseWriter, r *http.Request, s auth.Session
 		return
 	}
 	c.render(w, r, http.StatusOK, "tickets.html", view{Title: texts[lang(r)]["inbox"], User: s.User, CSRF: s.CSRF,
-		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list, CanReply: c.mail != nil})
+		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list, CanReply: c.mail != nil, Now: c.now()})
 }
 
 func (c *Console) updateTicket(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {

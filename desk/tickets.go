@@ -41,6 +41,40 @@ type Ticket struct {
 	Question string
 	// Reply is the answer an e-mail request got from the console ("" until then).
 	Reply string
+	// Due is when the request should have been dealt with: TicketDueHours of the town's office
+	// hours after it came in.
+	Due time.Time
+}
+
+// Overdue tells whether a request not done is past its due time at now.
+func (t Ticket) Overdue(now time.Time) bool { return t.Status != Done && now.After(t.Due) }
+
+// DefaultDueHours are the office hours a request may wait when the town sets none: two days.
+const DefaultDueHours = 16
+
+// townHours reads a town's office hours and due hours from its settings; what does not parse
+// (it was checked when set) falls back to the defaults.
+func townHours(ctx context.Context, tx pgx.Tx, town int) (Hours, time.Duration, error) {
+	var spec string
+	var holidays []string
+	var due int
+	err := tx.QueryRow(ctx, `SELECT coalesce(settings->>'desk_hours', ''),
+		coalesce(ARRAY(SELECT jsonb_array_elements_text(coalesce(settings->'desk_holidays', '[]'))), '{}'),
+		coalesce((settings->>'ticket_due_hours')::int, 0) FROM towns WHERE id = $1`, town).Scan(&spec, &holidays, &due)
+	if err != nil {
+		return Hours{}, 0, err
+	}
+	if spec == "" {
+		spec = DefaultHours
+	}
+	h, err := ParseHours(spec, holidays)
+	if err != nil {
+		h, _ = ParseHours(DefaultHours, nil)
+	}
+	if due <= 0 {
+		due = DefaultDueHours
+	}
+	return h, time.Duration(due) * time.Hour, nil
 }
 
 // ErrNoTicket is a ticket number the town does not have.
@@ -51,6 +85,10 @@ var ErrNoTicket = errors.New("no such ticket")
 func Tickets(ctx context.Context, pool *pgxpool.Pool, town int, status string) ([]Ticket, error) {
 	var out []Ticket
 	err := database.InTown(ctx, pool, []int{town}, func(tx pgx.Tx) error {
+		hours, due, err := townHours(ctx, tx, town)
+		if err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT t.number, t.kind, t.name, t.phone, t.email, t.note, t.lang, t.status, t.created_at,
 			coalesce(t.updated_at, 'epoch'), coalesce(u.name, ''),
 			coalesce((SELECT m.body->>'text' FROM messages m WHERE m.town_id = t.town_id AND m.conversation_id = t.conversation_id
@@ -67,6 +105,8 @@ func Tickets(ctx context.Context, pool *pgxpool.Pool, town int, status string) (
 			if t.Updated.Equal(time.Unix(0, 0)) {
 				t.Updated = time.Time{}
 			}
+			t.Created = t.Created.In(hours.loc)
+			t.Due = hours.Due(t.Created, due)
 			return t, err
 		})
 		return err

@@ -37,13 +37,21 @@ func TestInboxPerTown(t *testing.T) {
 		}
 		return n
 	}
+	if _, err := pool.Exec(ctx, `UPDATE towns SET settings = settings || '{"desk_hours": "Mo-So 00:00-24:00", "ticket_due_hours": 2}' WHERE id = $1`, lb); err != nil {
+		t.Fatal(err)
+	}
 	first, second, other := ticket(lb, "Anna"), ticket(lb, "Bernd"), ticket(ef, "Cem")
 	got, err := Tickets(ctx, pool, lb, "")
 	if err != nil || len(got) != 2 || got[0].Number != first || got[1].Number != second || got[0].Status != Open {
 		t.Fatalf("lindenbrueck's inbox: %+v %v", got, err)
 	}
-	if got, _ := Tickets(ctx, pool, ef, ""); len(got) != 1 || got[0].Number != other {
-		t.Errorf("eichenfeld's inbox: %+v", got)
+	if got, _ := Tickets(ctx, pool, ef, ""); len(got) != 1 || got[0].Number != other || got[0].Due.Before(got[0].Created.Add(DefaultDueHours*time.Hour)) {
+		t.Errorf("eichenfeld's inbox (due after 16 office hours): %+v", got)
+	}
+	// Due two hours of an office always open after it came in.
+	if due := got[0].Due.Sub(got[0].Created); due != 2*time.Hour || got[0].Overdue(got[0].Created.Add(time.Hour)) ||
+		!got[0].Overdue(got[0].Created.Add(3*time.Hour)) {
+		t.Errorf("due after %s, overdue at 1 h %v", due, got[0].Overdue(got[0].Created.Add(time.Hour)))
 	}
 	if err := UpdateTicket(ctx, pool, lb, erika.ID, erika.Email, second, Change{Status: InProgress, AssignToMe: true}); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/citybot-project/citybot/desk"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 )
@@ -30,7 +31,12 @@ type Settings struct {
 	ContactEmail string `json:"contact_email,omitempty"`
 	ContactHours string `json:"contact_hours,omitempty"`
 	// DeskEmail is where new callback and e-mail requests are reported (default: ContactEmail).
-	DeskEmail      string   `json:"desk_email,omitempty"`
+	DeskEmail string `json:"desk_email,omitempty"`
+	// DeskHours are the service desk's office hours, DeskHolidays the dates it is closed, and
+	// TicketDueHours the office hours a request may wait (desk.ParseHours).
+	DeskHours      string   `json:"desk_hours,omitempty"`
+	DeskHolidays   []string `json:"desk_holidays,omitempty"`
+	TicketDueHours int      `json:"ticket_due_hours,omitempty"`
 	MinConfidence  *float64 `json:"min_confidence,omitempty"`
 	RetentionDays  int      `json:"retention_days,omitempty"`
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
@@ -98,6 +104,40 @@ var keys = []key{
 		return nil
 	}},
 	{"contact_hours", "opening hours handoffs name", func(s *Settings, v string) error { s.ContactHours = v; return nil }},
+	{"desk_hours", "the service desk's office hours, e.g. \"Mo-Fr 08:00-18:00; Sa 09:00-12:00\" (default Mo-Fr 08:00-16:00)", func(s *Settings, v string) error {
+		if v != "" {
+			if _, err := desk.ParseHours(v, nil); err != nil {
+				return err
+			}
+		}
+		s.DeskHours = v
+		return nil
+	}},
+	{"desk_holidays", "dates the service desk is closed, comma-separated (2026-12-24,2026-12-31)", func(s *Settings, v string) error {
+		var days []string
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				days = append(days, d)
+			}
+		}
+		if _, err := desk.ParseHours(desk.DefaultHours, days); err != nil {
+			return err
+		}
+		s.DeskHolidays = days
+		return nil
+	}},
+	{"ticket_due_hours", "office hours a callback or e-mail request may wait (default 16)", func(s *Settings, v string) error {
+		if v == "" {
+			s.TicketDueHours = 0
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("want a whole number of hours from 1 to 1000")
+		}
+		s.TicketDueHours = n
+		return nil
+	}},
 	{"desk_email", "where new callback and e-mail requests are reported (default: contact_email)", func(s *Settings, v string) error {
 		if v != "" {
 			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {

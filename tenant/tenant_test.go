@@ -41,6 +41,11 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"texts.xx.disclosure.title", "Hallo", "LANG one of de, de-simple, en"},
 		{"texts.de.no_such_message", "Hallo", "the catalog has no message \"no_such_message\""},
 		{"name", "  ", "a town needs a name"},
+		{"desk_email", "buero", "desk_email: want an e-mail address"},
+		{"desk_hours", "Montag bis Freitag 8 bis 16 Uhr", "desk_hours: office hours"},
+		{"desk_hours", "Mo-Fr 16:00-08:00", "the end after the start"},
+		{"desk_holidays", "24.12.2026", "want a date such as 2026-12-24"},
+		{"ticket_due_hours", "zwei Tage", "ticket_due_hours: want a whole number of hours"},
 	} {
 		s := Settings{ContactEmail: "alt@stadt.example"}
 		name := "Musterstadt"
