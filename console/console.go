@@ -3,14 +3,17 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +25,7 @@ import (
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/desk"
+	"github.com/citybot-project/citybot/review"
 )
 
 //go:embed templates/*.html
@@ -68,6 +72,10 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) 
 	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
 	c.mux.HandleFunc("GET /console/t/{town}/tickets", c.session(c.inTown(auth.RoleAgent, c.tickets)))
 	c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}", c.session(c.inTown(auth.RoleAgent, c.updateTicket)))
+	c.mux.HandleFunc("GET /console/t/{town}/review", c.session(c.inTown(auth.RoleReviewer, c.review)))
+	c.mux.HandleFunc("GET /console/t/{town}/review/export", c.session(c.inTown(auth.RoleReviewer, c.export)))
+	c.mux.HandleFunc("GET /console/t/{town}/review/{conversation}", c.session(c.inTown(auth.RoleReviewer, c.transcript)))
+	c.mux.HandleFunc("POST /console/t/{town}/review/verdict", c.session(c.inTown(auth.RoleReviewer, c.verdict)))
 	if c.mail != nil {
 		c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}/reply", c.session(c.inTown(auth.RoleAgent, c.replyTicket)))
 	}
@@ -97,7 +105,14 @@ var texts = map[string]map[string]string{
 		"callback": "Rückruf", "emailreq": "Antwort per E-Mail", "status": "Status", "take": "Übernehmen", "save": "Speichern",
 		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort.",
 		"replyto": "Antwort an", "send": "Antwort senden", "replied": "Beantwortet:", "due": "fällig", "overdue": "überfällig seit",
-		"notsent": "Die E-Mail konnte nicht gesendet werden; nichts wurde gespeichert. Bitte versuchen Sie es später wieder."},
+		"notsent": "Die E-Mail konnte nicht gesendet werden; nichts wurde gespeichert. Bitte versuchen Sie es später wieder.",
+		"review":  "Bewertete Antworten", "filter": "Auswahl", "rating": "Bewertung", "any": "alle", "up": "hilfreich", "down": "nicht hilfreich",
+		"withcomment": "nur mit Kommentar", "lang": "Sprache", "reason": "Grund der Übergabe", "composer": "Erzeugt", "page": "Zitierte Seite enthält",
+		"from": "Von", "to": "Bis", "show": "Anzeigen", "exportcsv": "Als CSV exportieren", "exportjson": "Als JSON exportieren",
+		"rated": "Bewertete Antworten", "answer": "Antwort", "verdict": "Urteil", "note": "Notiz", "conversation": "Gespräch",
+		"confidence": "Sicherheit", "norated": "Keine bewerteten Antworten.",
+		"correct": "richtig", "wrong_page": "falsche Seite", "wrong_passage": "richtige Seite, falsche Stelle",
+		"content_missing": "Inhalt fehlt auf der Website", "should_decline": "hätte ablehnen sollen"},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
@@ -111,7 +126,14 @@ var texts = map[string]map[string]string{
 		"callback": "Callback", "emailreq": "Answer by e-mail", "status": "Status", "take": "Take it", "save": "Save",
 		"notickets": "No requests.", "forbidden": "You have no role in this town for that.",
 		"replyto": "Answer to", "send": "Send the answer", "replied": "Answered:", "due": "due", "overdue": "overdue since",
-		"notsent": "The e-mail could not be sent; nothing was stored. Please try again later."},
+		"notsent": "The e-mail could not be sent; nothing was stored. Please try again later.",
+		"review":  "Rated answers", "filter": "Filter", "rating": "Rating", "any": "any", "up": "helpful", "down": "not helpful",
+		"withcomment": "with a comment only", "lang": "Language", "reason": "Handoff reason", "composer": "Composer", "page": "Cited page contains",
+		"from": "From", "to": "To", "show": "Show", "exportcsv": "Export as CSV", "exportjson": "Export as JSON",
+		"rated": "Rated answers", "answer": "Answer", "verdict": "Verdict", "note": "Note", "conversation": "Conversation",
+		"confidence": "Confidence", "norated": "No rated answers.",
+		"correct": "correct", "wrong_page": "wrong page", "wrong_passage": "right page, wrong passage",
+		"content_missing": "content missing on the site", "should_decline": "should have declined"},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -139,6 +161,11 @@ type view struct {
 	Tickets          []desk.Ticket
 	CanReply         bool
 	Now              time.Time
+	// Review pages.
+	Filter          review.Filter
+	From, To, Query string
+	Items           []review.Item
+	Verdicts        []string
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -329,4 +356,93 @@ func (c *Console) replyTicket(w http.ResponseWriter, r *http.Request, s auth.Ses
 		return
 	}
 	http.Redirect(w, r, "/console/t/"+r.PathValue("town")+"/tickets?status="+desk.Done, http.StatusSeeOther)
+}
+
+// reviewFilter reads the review's filter from the query; a date that does not parse is left out.
+func reviewFilter(r *http.Request) (review.Filter, string, string) {
+	q := r.URL.Query()
+	f := review.Filter{Rating: q.Get("rating"), WithComment: q.Get("comment") == "1", Lang: q.Get("lang"),
+		Reason: q.Get("reason"), Composer: q.Get("composer"), Page: q.Get("page")}
+	from, to := q.Get("from"), q.Get("to")
+	if t, err := time.Parse("2006-01-02", from); err == nil {
+		f.From = t
+	} else {
+		from = ""
+	}
+	if t, err := time.Parse("2006-01-02", to); err == nil {
+		f.To = t.AddDate(0, 0, 1) // the whole day
+	} else {
+		to = ""
+	}
+	return f, from, to
+}
+
+func (c *Console) review(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	f, from, to := reviewFilter(r)
+	items, err := review.List(r.Context(), c.pool, town, f, 200)
+	if err != nil {
+		c.log.Error("console review", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	q := r.URL.Query()
+	q.Del("format")
+	c.render(w, r, http.StatusOK, "review.html", view{Title: texts[lang(r)]["review"], User: s.User, CSRF: s.CSRF,
+		TownSlug: r.PathValue("town"), Filter: f, From: from, To: to, Query: q.Encode(), Items: items, Verdicts: review.Verdicts})
+}
+
+func (c *Console) transcript(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	items, err := review.Transcript(r.Context(), c.pool, town, r.PathValue("conversation"))
+	if err != nil {
+		c.log.Error("console transcript", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if len(items) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	c.render(w, r, http.StatusOK, "transcript.html", view{Title: texts[lang(r)]["conversation"], User: s.User, CSRF: s.CSRF,
+		TownSlug: r.PathValue("town"), Items: items})
+}
+
+func (c *Console) verdict(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	err := review.SetVerdict(r.Context(), c.pool, town, s.User.Email, r.PostFormValue("conversation"), r.PostFormValue("answer"),
+		r.PostFormValue("verdict"), r.PostFormValue("note"))
+	switch {
+	case errors.Is(err, review.ErrNoAnswer):
+		http.NotFound(w, r)
+		return
+	case errors.Is(err, review.ErrBadVerdict):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		c.log.Error("console verdict", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	back := "/console/t/" + r.PathValue("town") + "/review"
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Path == back {
+		back += "?" + ref.RawQuery // the same filter again
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "json" {
+		http.Error(w, "export as format=csv or format=json", http.StatusBadRequest)
+		return
+	}
+	f, _, _ := reviewFilter(r)
+	var buf bytes.Buffer
+	if err := review.Export(r.Context(), c.pool, town, s.User.Email, f, format, &buf); err != nil {
+		c.log.Error("console export", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	ctype := map[string]string{"csv": "text/csv; charset=utf-8", "json": "application/json"}[format]
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"citybot-review-%s-%s.%s\"", r.PathValue("town"), c.now().Format("2006-01-02"), format))
+	w.Write(buf.Bytes())
 }

@@ -18,6 +18,8 @@ before(async () => {
   bot = await startCitybot();
   await bot.cli(['users', 'add', '--town', 'musterstadt', '--email', 'erika@musterstadt.example', '--name', 'Erika Muster',
     '--role', 'agent', '--password-stdin'], 'richtig-langes-Passwort\n');
+  await bot.cli(['users', 'add', '--town', 'musterstadt', '--email', 'erika@musterstadt.example', '--name', 'Erika Muster',
+    '--role', 'reviewer']);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
@@ -80,6 +82,7 @@ test('sign in and out with the keyboard alone, a wrong password, axe on every st
   await page.waitForURL(bot.base + '/console/');
   assert.equal(await page.locator('h1').textContent(), 'Service-Konsole');
   assert.match(await page.locator('table').textContent(), /musterstadt\s*agent/);
+  assert.match(await page.locator('table').textContent(), /musterstadt\s*reviewer/);
   assert.equal(await page.evaluate(() => document.cookie), '', 'the session cookie is HttpOnly');
   const session = (await context.cookies()).find((c) => c.name === 'citybot_session');
   assert.ok(session?.httpOnly && session.sameSite === 'Lax', 'session cookie attributes');
@@ -92,6 +95,9 @@ test('sign in and out with the keyboard alone, a wrong password, axe on every st
   await page.waitForURL(bot.base + '/console/t/musterstadt/tickets');
   assert.match(await page.locator('h1').textContent(), /Anfragen/);
   await axe(page, 'the inbox');
+  await page.goto(bot.base + '/console/t/musterstadt/review?rating=down');
+  assert.match(await page.locator('h1').textContent(), /Bewertete Antworten/);
+  await axe(page, 'the review with its filter');
 
   // Sign out with the keyboard.
   await page.goto(bot.base + '/console/');

@@ -1,0 +1,95 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/citybot-project/citybot/auth"
+	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/database/dbtest"
+)
+
+// TestReviewPages: a reviewer filters the rated answers, opens a conversation, gives a verdict
+// (with the form's token) and exports the filtered list; an agent of the town may not.
+func TestReviewPages(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	lb := dbtest.Town(t, pool, "lindenbrueck")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	for email, role := range map[string]string{"rita@x.example": auth.RoleReviewer, "erika@x.example": auth.RoleAgent} {
+		u, _ := auth.AddUser(ctx, pool, email, email, hash, false)
+		if err := auth.Grant(ctx, pool, u.ID, lb, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conv, _, err := conversation.NewStore(pool, lb, time.Now).Create(ctx, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources, _ := json.Marshal([]map[string]string{{"title": "Hundesteuer", "url": "https://www.lindenbrueck.example/hundesteuer"}})
+	for i, a := range [][3]string{{"a1", "Was kostet die Hundesteuer?", "up"}, {"a2", "Und der zweite Hund?", "down"}} {
+		if _, err := pool.Exec(ctx, `INSERT INTO answers (town_id, conversation_id, answer_id, question, kind, text, sources, confidence, lang, composer, created_at)
+			VALUES ($1, $2, $3, $4, 'answer', '96 Euro im Jahr.', $5, 0.6, 'de', 'extractive', now() + $6 * interval '1 second')`, lb, conv.ID, a[0], a[1], sources, i); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO ratings (town_id, conversation_id, answer_id, value, comment) VALUES ($1, $2, $3, $4, '')`, lb, conv.ID, a[0], a[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
+	t.Cleanup(srv.Close)
+	signIn := func(email string) browser {
+		jar, _ := cookiejar.New(nil)
+		b := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		_, page := b.do("GET", "/console/login", nil, nil)
+		b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"}, "csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
+		return b
+	}
+	rita := signIn("rita@x.example")
+	resp, page := rita.do("GET", "/console/t/lindenbrueck/review", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Was kostet die Hundesteuer?") || !strings.Contains(page, "Und der zweite Hund?") {
+		t.Fatalf("review: %d %s", resp.StatusCode, page)
+	}
+	if _, page := rita.do("GET", "/console/t/lindenbrueck/review?rating=down", nil, nil); strings.Contains(page, "Was kostet die Hundesteuer?") ||
+		!strings.Contains(page, "Und der zweite Hund?") {
+		t.Errorf("only the down-rated: %s", page)
+	}
+	if resp, page := rita.do("GET", "/console/t/lindenbrueck/review/"+conv.ID, nil, nil); resp.StatusCode != 200 || !strings.Contains(page, "<h2>Und der zweite Hund?</h2>") {
+		t.Errorf("transcript: %d %s", resp.StatusCode, page)
+	}
+	if resp, _ := rita.do("GET", "/console/t/lindenbrueck/review/00000000-0000-0000-0000-000000000000", nil, nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown conversation: %d", resp.StatusCode)
+	}
+	verdict := url.Values{"conversation": {conv.ID}, "answer": {"a2"}, "verdict": {"content_missing"}, "note": {"Zweiter Hund fehlt auf der Seite."}}
+	if resp, _ := rita.do("POST", "/console/t/lindenbrueck/review/verdict", verdict, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a verdict without the form's token: %d", resp.StatusCode)
+	}
+	verdict.Set("csrf", csrfField.FindStringSubmatch(page)[1])
+	if resp, _ := rita.do("POST", "/console/t/lindenbrueck/review/verdict", verdict, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a verdict: %d", resp.StatusCode)
+	}
+	resp, body := rita.do("GET", "/console/t/lindenbrueck/review/export?format=csv&rating=down", nil, nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||
+		!strings.Contains(body, "content_missing,Zweiter Hund fehlt auf der Seite.") || strings.Contains(body, "Was kostet") {
+		t.Errorf("export: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := rita.do("GET", "/console/t/lindenbrueck/review/export?format=xlsx", nil, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown format: %d", resp.StatusCode)
+	}
+	if resp, _ := signIn("erika@x.example").do("GET", "/console/t/lindenbrueck/review", nil, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an agent at the review: %d", resp.StatusCode)
+	}
+	var exports int
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'review.export' AND actor = 'rita@x.example'`).Scan(&exports)
+	if exports != 1 {
+		t.Errorf("%d exports audited, want 1", exports)
+	}
+}
