@@ -60,7 +60,8 @@ type Options struct {
 // New returns the console over the database's pool.
 func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) *Console {
 	c := &Console{pool: pool, log: log, now: now, mail: o.Mail,
-		page: template.Must(template.ParseFS(templates, "templates/*.html")), mux: http.NewServeMux()}
+		page: template.Must(template.New("").Funcs(template.FuncMap{"dict": dict}).ParseFS(templates, "templates/*.html")),
+		mux:  http.NewServeMux()}
 	if o.SSO != nil {
 		c.sso = &sso{cfg: *o.SSO}
 		c.mux.HandleFunc("GET /console/sso", c.ssoStart)
@@ -72,6 +73,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) 
 	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
 	c.mux.HandleFunc("GET /console/t/{town}/tickets", c.session(c.inTown(auth.RoleAgent, c.tickets)))
 	c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}", c.session(c.inTown(auth.RoleAgent, c.updateTicket)))
+	c.mux.HandleFunc("GET /console/t/{town}/dashboard", c.session(c.inTown(auth.RoleReviewer, c.dashboard, auth.RoleAdmin)))
 	c.mux.HandleFunc("GET /console/t/{town}/review", c.session(c.inTown(auth.RoleReviewer, c.review)))
 	c.mux.HandleFunc("GET /console/t/{town}/review/export", c.session(c.inTown(auth.RoleReviewer, c.export)))
 	c.mux.HandleFunc("GET /console/t/{town}/review/{conversation}", c.session(c.inTown(auth.RoleReviewer, c.transcript)))
@@ -112,7 +114,11 @@ var texts = map[string]map[string]string{
 		"rated": "Bewertete Antworten", "answer": "Antwort", "verdict": "Urteil", "note": "Notiz", "conversation": "Gespräch",
 		"confidence": "Sicherheit", "norated": "Keine bewerteten Antworten.",
 		"correct": "richtig", "wrong_page": "falsche Seite", "wrong_passage": "richtige Seite, falsche Stelle",
-		"content_missing": "Inhalt fehlt auf der Website", "should_decline": "hätte ablehnen sollen"},
+		"content_missing": "Inhalt fehlt auf der Website", "should_decline": "hätte ablehnen sollen",
+		"dashboard": "Überblick", "perday": "Antworten und Übergaben der letzten 30 Tage", "chartdesc": "Balken je Tag: Antworten unten, Übergaben an einen Menschen oben. Die Zahlen stehen in der Tabelle.",
+		"answers": "Antworten", "handoffs": "Übergaben", "astable": "Als Tabelle", "day": "Tag", "ratings": "Bewertungen",
+		"byreason": "Übergaben nach Grund", "bylang": "Nach Sprache", "pages": "Meistzitierte Seiten", "handedoff": "Am häufigsten übergebene Fragen",
+		"count": "Anzahl", "page2": "Seite"},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
@@ -133,7 +139,11 @@ var texts = map[string]map[string]string{
 		"rated": "Rated answers", "answer": "Answer", "verdict": "Verdict", "note": "Note", "conversation": "Conversation",
 		"confidence": "Confidence", "norated": "No rated answers.",
 		"correct": "correct", "wrong_page": "wrong page", "wrong_passage": "right page, wrong passage",
-		"content_missing": "content missing on the site", "should_decline": "should have declined"},
+		"content_missing": "content missing on the site", "should_decline": "should have declined",
+		"dashboard": "Overview", "perday": "Answers and handoffs of the last 30 days", "chartdesc": "A bar a day: answers below, handoffs to a person above. The numbers are in the table.",
+		"answers": "Answers", "handoffs": "Handoffs", "astable": "As a table", "day": "Day", "ratings": "Ratings",
+		"byreason": "Handoffs by reason", "bylang": "By language", "pages": "Pages cited most", "handedoff": "Questions handed off most",
+		"count": "Count", "page2": "Page"},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -166,6 +176,58 @@ type view struct {
 	From, To, Query string
 	Items           []review.Item
 	Verdicts        []string
+	// The dashboard.
+	Stats review.Dashboard
+	Chart chart
+}
+
+// chart is the dashboard's bar chart: a bar a day, answers below and handoffs above.
+type chart struct {
+	Width, Height int
+	Bars          []bar
+}
+
+type bar struct{ X, W, YA, HA, YH, HH int }
+
+func newChart(d review.Dashboard) chart {
+	c := chart{Width: 600, Height: 150}
+	if len(d.Days) == 0 {
+		return c
+	}
+	w := c.Width / len(d.Days)
+	scale := func(n int) int {
+		if d.MostPerDay == 0 {
+			return 0
+		}
+		return n * (c.Height - 10) / d.MostPerDay
+	}
+	for i, day := range d.Days {
+		ha, hh := scale(day.Answers), scale(day.Handoffs)
+		c.Bars = append(c.Bars, bar{X: i * w, W: max(w-2, 1), YA: c.Height - ha, HA: ha, YH: c.Height - ha - hh, HH: hh})
+	}
+	return c
+}
+
+// dict makes a map of its key and value pairs, for a template that takes several values.
+func dict(kv ...any) map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			m[k] = kv[i+1]
+		}
+	}
+	return m
+}
+
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+	d, err := review.Stats(r.Context(), c.pool, town, c.now(), 30)
+	if err != nil {
+		c.log.Error("console dashboard", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	c.render(w, r, http.StatusOK, "dashboard.html", view{Title: texts[lang(r)]["dashboard"], User: s.User, CSRF: s.CSRF,
+		TownSlug: r.PathValue("town"), Stats: d, Chart: newChart(d)})
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
@@ -285,9 +347,9 @@ func sameToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// inTown hands h the town of the request's {town} when the session's user holds role there; an
-// unknown town is a 404, a town where the user lacks the role a 403.
-func (c *Console) inTown(role string, h func(w http.ResponseWriter, r *http.Request, s auth.Session, town int)) func(http.ResponseWriter, *http.Request, auth.Session, string) {
+// inTown hands h the town of the request's {town} when the session's user holds role (or one of
+// the others) there; an unknown town is a 404, a town where the user lacks the role a 403.
+func (c *Console) inTown(role string, h func(w http.ResponseWriter, r *http.Request, s auth.Session, town int), others ...string) func(http.ResponseWriter, *http.Request, auth.Session, string) {
 	return func(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
 		var town int
 		err := c.pool.QueryRow(r.Context(), `SELECT id FROM towns WHERE slug = $1`, r.PathValue("town")).Scan(&town)
@@ -300,7 +362,7 @@ func (c *Console) inTown(role string, h func(w http.ResponseWriter, r *http.Requ
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		if !s.User.Can(town, role) {
+		if !slices.ContainsFunc(append(others, role), func(role string) bool { return s.User.Can(town, role) }) {
 			http.Error(w, texts[lang(r)]["forbidden"], http.StatusForbidden)
 			return
 		}

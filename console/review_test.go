@@ -15,6 +15,7 @@ import (
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/review"
 )
 
 // TestReviewPages: a reviewer filters the rated answers, opens a conversation, gives a verdict
@@ -86,6 +87,19 @@ func TestReviewPages(t *testing.T) {
 	}
 	if resp, _ := signIn("erika@x.example").do("GET", "/console/t/lindenbrueck/review", nil, nil); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("an agent at the review: %d", resp.StatusCode)
+	}
+	// The dashboard, from the day's roll-up.
+	if err := review.RollUp(ctx, pool, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, page = rita.do("GET", "/console/t/lindenbrueck/dashboard", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, `<svg role="img" aria-labelledby="chart-title chart-desc"`) ||
+		!strings.Contains(page, `<a href="https://www.lindenbrueck.example/hundesteuer">Hundesteuer</a></td><td>2</td>`) ||
+		!strings.Contains(page, "hilfreich: 0") {
+		t.Errorf("dashboard: %d %s", resp.StatusCode, page)
+	}
+	if resp, _ := signIn("erika@x.example").do("GET", "/console/t/lindenbrueck/dashboard", nil, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an agent at the dashboard: %d", resp.StatusCode)
 	}
 	var exports int
 	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'review.export' AND actor = 'rita@x.example'`).Scan(&exports)

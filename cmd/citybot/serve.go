@@ -19,6 +19,7 @@ import (
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/desk"
 	"github.com/citybot-project/citybot/mailer"
+	"github.com/citybot-project/citybot/review"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
 )
@@ -69,6 +70,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	towns.warmDefault(ctx)
 	go towns.runSweep(ctx)
 	go runAuditPurge(ctx, db.Pool, time.Duration(e.cfg.AuditDays)*24*time.Hour, e.log)
+	go review.RunRollUp(ctx, db.Pool, time.Now, func(err error) { e.log.Warn("daily roll-up for the dashboard", "err", err) })
 	// With a mail server, new requests are reported to the towns' offices and e-mail requests
 	// are answered from the console.
 	var deskMail desk.Sender

@@ -98,6 +98,10 @@ test('sign in and out with the keyboard alone, a wrong password, axe on every st
   await page.goto(bot.base + '/console/t/musterstadt/review?rating=down');
   assert.match(await page.locator('h1').textContent(), /Bewertete Antworten/);
   await axe(page, 'the review with its filter');
+  await page.goto(bot.base + '/console/t/musterstadt/dashboard');
+  assert.equal(await page.locator('svg[role=img] title').textContent(), 'Antworten und Übergaben der letzten 30 Tage');
+  await page.locator('summary').click();
+  await axe(page, 'the dashboard with its table view');
 
   // Sign out with the keyboard.
   await page.goto(bot.base + '/console/');
