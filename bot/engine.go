@@ -281,7 +281,15 @@ func (e *Engine) generate(ctx context.Context, question, lang string, extractive
 		passages = append(passages, p.source.Title+"\n"+p.text)
 		sources = append(sources, p.source)
 	}
+	if !e.cfg.LLM.Breaker.Allow() {
+		return extractive
+	}
 	answer, err := e.cfg.LLM.stream(ctx, llmPrompt(e.city.Name, languageNames[lang], question, passages), onDelta)
+	if ctx.Err() == nil {
+		e.cfg.LLM.Breaker.Done(err)
+	} else {
+		e.cfg.LLM.Breaker.Done(nil) // the citizen left: nothing said of the model
+	}
 	if err != nil {
 		e.log.Warn("generative composer failed, answering extractively", "err", err)
 		return extractive

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/citybot-project/citybot/internal/breaker"
 )
 
 // LLM is an OpenAI-compatible chat-completions endpoint (Ollama, vLLM, LocalAI, ...), used as the
@@ -21,6 +23,9 @@ type LLM struct {
 	APIKey  string
 	Client  *http.Client
 	Timeout time.Duration // for a whole answer
+	// Breaker, when set, stops asking a model that keeps failing for a while: the extractive
+	// answer goes out at once instead of after the timeout.
+	Breaker *breaker.Breaker
 }
 
 type chatMessage struct {

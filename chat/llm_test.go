@@ -14,6 +14,7 @@ import (
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/breaker"
 	"github.com/citybot-project/citybot/internal/testsite"
 	"github.com/citybot-project/citybot/privacy"
 )
@@ -63,13 +64,18 @@ func (d *chatDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func llmHarness(t *testing.T, d *chatDouble) *harness {
 	t.Helper()
+	return llmHarnessWith(t, d, nil)
+}
+
+func llmHarnessWith(t *testing.T, d *chatDouble, b *breaker.Breaker) *harness {
+	t.Helper()
 	h := newHarness(t, ServerConfig{})
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
 	_, ix := testsite.Index(t)
 	cat, _ := i18n.Load(nil)
 	eng := bot.NewEngine(ix, ix, cat, h.srv.city, bot.EngineConfig{MinConfidence: 0.3,
-		LLM: &bot.LLM{BaseURL: srv.URL + "/v1", Model: "local-model", Client: srv.Client(), Timeout: 5 * time.Second}}, quiet)
+		LLM: &bot.LLM{BaseURL: srv.URL + "/v1", Model: "local-model", Client: srv.Client(), Timeout: 5 * time.Second, Breaker: b}}, quiet)
 	h.srv.turns = conversation.NewService(h.srv.store, eng, privacy.NewRedactor(h.clock.now))
 	return h
 }
@@ -131,5 +137,31 @@ func TestGenerativeComposerFallsBack(t *testing.T) {
 				return
 			}
 		})
+	}
+}
+
+// TestDeadModelIsNotAskedEveryTime: after three failures in a row the model is left alone for
+// the breaker's cooldown; citizens get the extractive answer at once.
+func TestDeadModelIsNotAskedEveryTime(t *testing.T) {
+	d := &chatDouble{t: t, status: http.StatusServiceUnavailable}
+	h := llmHarnessWith(t, d, breaker.New(3, time.Hour, time.Now))
+	c := mustDial(t, h, "")
+	read(t, c)
+	for i := range 6 {
+		send(t, c, map[string]any{"type": "ask", "id": fmt.Sprint("c", i), "text": "Was kostet ein Reisepass?"})
+		for {
+			m := read(t, c)
+			if m["type"] == "answer" {
+				if m["composer"] != "extractive" {
+					t.Fatalf("got %v", m)
+				}
+				break
+			}
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.asked) != 3 {
+		t.Errorf("the dead model was asked %d times for six questions, want 3", len(d.asked))
 	}
 }

@@ -19,6 +19,7 @@ type Metrics struct {
 	tickets      *prometheus.CounterVec
 	forgets      *prometheus.CounterVec
 	errors       *prometheus.CounterVec
+	fallbacks    *prometheus.CounterVec
 	town         string // the town label of what this view counts
 }
 
@@ -41,8 +42,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Conversations erased at the citizen's request, by town."}, []string{"town"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_protocol_errors_total",
 			Help: "Error messages sent to clients, by town and code."}, []string{"town", "code"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_dependency_fallbacks_total",
+			Help: "Searches that went on without a dependency (embeddings, meilisearch, reranker): it failed or its breaker was open."},
+			[]string{"dependency"}),
 	}
-	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors)
+	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors, m.fallbacks)
 	return m
 }
 
@@ -106,5 +110,12 @@ func (m *Metrics) forgot() {
 func (m *Metrics) error(code string) {
 	if m != nil {
 		m.errors.WithLabelValues(m.town, code).Inc()
+	}
+}
+
+// Fallback counts a search that went on without dependency.
+func (m *Metrics) Fallback(dependency string) {
+	if m != nil {
+		m.fallbacks.WithLabelValues(dependency).Inc()
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/citybot-project/citybot/internal/breaker"
+
 	"github.com/citybot-project/citybot/database"
 	"github.com/pgvector/pgvector-go"
 
@@ -45,7 +47,27 @@ type Index struct {
 	// thesaurus, when set, relates the question's nouns to synonyms and hypernyms the pages
 	// use (see thesaurus.go).
 	thesaurus *Thesaurus
+	// deps are the breakers of the remote parts, shared by every town's index.
+	deps *dependencies
 }
+
+// dependencies keep a search from waiting on a remote part that keeps failing: each has a
+// breaker, and a search goes on without it (the lexical side in PostgreSQL instead of
+// Meilisearch, no vector side without the embeddings model, the evidence's order without the
+// reranker), telling fallback.
+type dependencies struct {
+	embed, meili, rerank *breaker.Breaker
+	fallback             func(dependency string)
+}
+
+func newDependencies() *dependencies {
+	b := func() *breaker.Breaker { return breaker.New(3, 30*time.Second, time.Now) }
+	return &dependencies{embed: b(), meili: b(), rerank: b(), fallback: func(string) {}}
+}
+
+// OnFallback sets what is told each time a search goes on without a dependency ("embeddings",
+// "meilisearch", "reranker"), for the metrics. Call it before the index serves searches.
+func (ix *Index) OnFallback(f func(dependency string)) { ix.deps.fallback = f }
 
 // SetThesaurus gives the index a thesaurus of German (nil: none). Call it before the index
 // serves searches.
@@ -80,7 +102,7 @@ func NewIndex(ctx context.Context, pool *pgxpool.Pool, scope Scope, emb Embedder
 	}
 	scope.Search = scope.search()
 	ix := &Index{pool: pool, scope: scope, embedder: emb, glossary: g, detector: NewDetector(), meili: meili, log: log, vectorWeight: 1,
-		pageChunks: newPageCache(time.Minute, time.Now)}
+		pageChunks: newPageCache(time.Minute, time.Now), deps: newDependencies()}
 	if _, ok := emb.(*HashEmbedder); ok {
 		ix.vectorWeight = 0.5
 	}
@@ -100,7 +122,7 @@ func (ix *Index) ForTown(ctx context.Context, scope Scope, g *Glossary) (*Index,
 	scope.Search = scope.search()
 	t := &Index{pool: ix.pool, scope: scope, embedder: ix.embedder, glossary: g, detector: ix.detector, meili: ix.meili,
 		log: ix.log, vectorWeight: ix.vectorWeight, pageChunks: newPageCache(time.Minute, time.Now),
-		reranker: ix.reranker, thesaurus: ix.thesaurus}
+		reranker: ix.reranker, thesaurus: ix.thesaurus, deps: ix.deps}
 	if err := t.recordEmbedder(ctx); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,7 +25,10 @@ type Meili struct {
 	name  string
 	index meilisearch.IndexManager
 	svc   meilisearch.ServiceManager
-	now   func() time.Time
+	// searchIndex answers questions: no retries and a short timeout, since a citizen waits and
+	// a failed search falls back to PostgreSQL. Writes (index) keep the client's retries.
+	searchIndex meilisearch.IndexManager
+	now         func() time.Time
 
 	// With a search key (UseTenantTokens), every search carries a tenant token signed with it
 	// whose search rules hold the town's filter: Meilisearch applies it whatever the request
@@ -39,6 +43,14 @@ type tenantSearcher struct {
 	index   meilisearch.IndexManager
 	expires time.Time
 }
+
+// searchOptions make a client for questions: one try, at most meiliSearchTimeout.
+func searchOptions() []meilisearch.Option {
+	return []meilisearch.Option{meilisearch.DisableRetries(), meilisearch.WithCustomClient(&http.Client{Timeout: meiliSearchTimeout})}
+}
+
+// meiliSearchTimeout bounds a question's wait for Meilisearch; PostgreSQL answers instead.
+const meiliSearchTimeout = 3 * time.Second
 
 // tenantTokenLife is how long a tenant token is valid; it is renewed a tenth of that before.
 const tenantTokenLife = time.Hour
@@ -64,7 +76,8 @@ const maxMeiliWords = 10
 // synonyms of the glossary's colloquial German.
 func NewMeili(ctx context.Context, url, apiKey, indexName string, g *Glossary) (*Meili, error) {
 	svc := meilisearch.New(url, meilisearch.WithAPIKey(apiKey))
-	m := &Meili{url: url, name: indexName, svc: svc, index: svc.Index(indexName), now: time.Now}
+	m := &Meili{url: url, name: indexName, svc: svc, index: svc.Index(indexName), now: time.Now,
+		searchIndex: meilisearch.New(url, append(searchOptions(), meilisearch.WithAPIKey(apiKey))...).Index(indexName)}
 	task, err := m.index.UpdateSettingsWithContext(ctx, &meilisearch.Settings{
 		SearchableAttributes: []string{"lex", "title", "headings", "body"},
 		FilterableAttributes: []string{"town_id", "page_id", "lang", "url"},
@@ -106,7 +119,7 @@ func (m *Meili) searcher(filter string) (meilisearch.IndexManager, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.searchKey == "" {
-		return m.index, nil
+		return m.searchIndex, nil
 	}
 	now := m.now()
 	if s, ok := m.tokens[filter]; ok && now.Before(s.expires.Add(-tenantTokenLife/10)) {
@@ -118,7 +131,7 @@ func (m *Meili) searcher(filter string) (meilisearch.IndexManager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meilisearch tenant token: %w", err)
 	}
-	s := tenantSearcher{index: meilisearch.New(m.url, meilisearch.WithAPIKey(token)).Index(m.name), expires: expires}
+	s := tenantSearcher{index: meilisearch.New(m.url, append(searchOptions(), meilisearch.WithAPIKey(token))...).Index(m.name), expires: expires}
 	m.tokens[filter] = s
 	return s.index, nil
 }

@@ -36,6 +36,7 @@ type meiliDouble struct {
 	calls                   []string
 	task                    int64
 	failAdd                 bool
+	failSearch              bool // searches answer 503, as a Meilisearch that is down behind its proxy
 }
 
 func newMeiliDouble(t *testing.T, key string) (*meiliDouble, *httptest.Server) {
@@ -143,6 +144,9 @@ func (d *meiliDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.docs[int64(doc["id"].(float64))] = doc
 		}
 		accepted("documentAdditionOrUpdate")
+	case r.Method == http.MethodPost && r.URL.Path == "/indexes/chunks/search" && d.failSearch:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"message":"Service unavailable","code":"internal","type":"internal","link":""}`)
 	case r.Method == http.MethodPost && r.URL.Path == "/indexes/chunks/search":
 		var req struct {
 			Q                string   `json:"q"`

@@ -297,9 +297,15 @@ func (ix *Index) rerank(ctx context.Context, question string, hits []Hit) []Hit 
 	for i, h := range hits[:n] {
 		texts[i] = h.Title + "\n" + strings.Join(h.Headings, " › ") + "\n" + h.Text
 	}
+	if !ix.deps.rerank.Allow() {
+		ix.deps.fallback("reranker")
+		return hits
+	}
 	scores, err := ix.reranker.Rerank(ctx, question, texts)
+	ix.deps.rerank.Done(failure(ctx, err))
 	if err != nil {
 		ix.log.Warn("reranker failed, keeping the evidence's order", "err", err)
+		ix.deps.fallback("reranker")
 		return hits
 	}
 	top := slices.Clone(hits[:n])
@@ -355,8 +361,16 @@ func queryTerms(q string) []string {
 // (chunk, lexeme) of them.
 func (ix *Index) lexical(ctx context.Context, a *Analysis, units []unit) (*evidence, error) {
 	if ix.meili != nil {
-		r, err := ix.meili.search(ctx, a, candidates, ix.scope.Search)
-		return &evidence{ranked: r}, err
+		if ix.deps.meili.Allow() {
+			r, err := ix.meili.search(ctx, a, candidates, ix.scope.Search)
+			ix.deps.meili.Done(failure(ctx, err))
+			if err == nil {
+				return &evidence{ranked: r}, nil
+			}
+			ix.log.Warn("meilisearch failed, searching PostgreSQL's postings instead", "err", err)
+		}
+		// Down, or its breaker open: the postings in PostgreSQL hold the same evidence.
+		ix.deps.fallback("meilisearch")
 	}
 	weight := map[string]float64{}
 	for _, u := range units {
@@ -474,6 +488,15 @@ FROM q JOIN postings p ON p.town_id = ANY($5) AND p.lexeme = q.lexeme AND p.lang
 WHERE p.page_id = ANY (ARRAY(SELECT page_id FROM best))`
 )
 
+// failure is err as a dependency's failure: a search whose citizen left (its context ended)
+// says nothing of the dependency.
+func failure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
 // exactVectors tells whether a town's vectors are searched exactly, each compared with the
 // question's, rather than through the HNSW index of every town's. The index finds the nearest
 // of all towns and the town's filter keeps about town/all of them, so to find k of the town's
@@ -487,9 +510,17 @@ func exactVectors(town, all int) bool {
 }
 
 func (ix *Index) vector(ctx context.Context, q string, exact bool) ([]ranked, error) {
+	// Without the embeddings model the question is answered on the lexical evidence alone.
+	if !ix.deps.embed.Allow() {
+		ix.deps.fallback("embeddings")
+		return nil, nil
+	}
 	v, err := ix.embedder.Embed(ctx, []string{q})
+	ix.deps.embed.Done(failure(ctx, err))
 	if err != nil {
-		return nil, fmt.Errorf("embed question: %w", err)
+		ix.log.Warn("embedding the question failed, searching without the vector side", "err", err)
+		ix.deps.fallback("embeddings")
+		return nil, nil
 	}
 	d := ix.embedder.Dims()
 	// The cast and the dimension predicate must match the partial HNSW index of this dimension.

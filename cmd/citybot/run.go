@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"testing/fstest"
+	"time"
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
@@ -19,6 +20,8 @@ import (
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/privacy"
 	"github.com/citybot-project/citybot/tenant"
+
+	"github.com/citybot-project/citybot/internal/breaker"
 )
 
 // command is one subcommand of citybot.
@@ -35,6 +38,8 @@ type env struct {
 	log            *slog.Logger
 	// town is the town the command acts on, once openIndex resolved it.
 	town tenant.Town
+	// llm is the breaker of the generative model, one for every town's engine.
+	llm *breaker.Breaker
 }
 
 func commands() []command {
@@ -67,7 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "citybot: config:", err)
 		return 2
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, log: newLogger(stderr, cfg.LogLevel, cfg.LogFormat)}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, cfg: cfg, log: newLogger(stderr, cfg.LogLevel, cfg.LogFormat),
+		llm: breaker.New(3, 30*time.Second, time.Now)}
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
@@ -247,7 +253,7 @@ func newEngine(e *env, ix *knowledge.Index, town tenant.Town, cat *i18n.Catalog)
 	cfg := bot.EngineConfig{MinConfidence: st.MinConf()}
 	if e.cfg.LLMURL != "" {
 		cfg.LLM = &bot.LLM{BaseURL: e.cfg.LLMURL, Model: e.cfg.LLMModel, APIKey: e.cfg.LLMKey, Client: &http.Client{},
-			Timeout: e.cfg.LLMTimeout}
+			Timeout: e.cfg.LLMTimeout, Breaker: e.llm}
 	}
 	return bot.NewEngine(ix, ix, cat, city, cfg, e.log), cat, nil
 }

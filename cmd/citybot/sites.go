@@ -178,6 +178,8 @@ func (s *sites) index(ctx context.Context, town tenant.Town) (*knowledge.Index, 
 		if err != nil {
 			return nil, err
 		}
+		// Every town's index shares the base's dependencies, and so this.
+		ix.OnFallback(s.metrics.Fallback)
 		s.base = ix
 		return ix, nil
 	}
