@@ -23,7 +23,14 @@ import (
 	"github.com/citybot-project/citybot/knowledge"
 )
 
-func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+func TestMain(m *testing.M) {
+	// The test binary doubles as citybot for the tests that need a process of its own to kill:
+	// CITYBOT_TEST_MAIN runs the command line in CITYBOT_TEST_ARGS (see startChild).
+	if os.Getenv("CITYBOT_TEST_MAIN") == "1" {
+		os.Exit(run(context.Background(), strings.Fields(os.Getenv("CITYBOT_TEST_ARGS")), os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	}
+	os.Exit(dbtest.Main(m))
+}
 
 // citybot runs the command line with env as the whole environment. An ingest run in the test
 // process leaves its CPU priority alone (TestIngestYieldsCPU checks it in a process of its own).
