@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -82,6 +83,14 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	}
 	db.Pool = pool
 	return db, nil
+}
+
+// Supervise restarts the embedded cluster whenever it stops answering, until ctx ends (see
+// Cluster.Supervise); with DATABASE_URL the server is someone else's to run and it returns.
+func (db *DB) Supervise(ctx context.Context, interval time.Duration, restarted func(error)) {
+	if db.cluster != nil {
+		db.cluster.Supervise(ctx, interval, restarted)
+	}
 }
 
 // Ping tells whether the database answers.

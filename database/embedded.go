@@ -263,3 +263,32 @@ func pgMajor(binDir string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
 	return n
 }
+
+// Supervise keeps the cluster running until ctx ends: every interval it checks that the server
+// answers, and when it does not (the postmaster was killed, or crashed), starts it again, with
+// a backoff doubling up to a minute while starts fail. restarted is told of every start and its
+// outcome (for the log and the metrics).
+func (c *Cluster) Supervise(ctx context.Context, interval time.Duration, restarted func(error)) {
+	wait := interval
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if c.ready(ctx) {
+			wait = interval
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		err := c.ensure(ctx)
+		restarted(err)
+		if err != nil {
+			wait = min(2*wait, time.Minute)
+		} else {
+			wait = interval
+		}
+	}
+}

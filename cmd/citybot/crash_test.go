@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/citybot-project/citybot/database/dbtest"
@@ -193,4 +194,77 @@ func TestIngestKilledLeavesWholePages(t *testing.T) {
 	if n := check("after the next ingest"); n != pages {
 		t.Errorf("%d pages after the next ingest, want %d", n, pages)
 	}
+}
+
+// TestEmbeddedDatabaseKilledIsStartedAgain: the embedded PostgreSQL killed under a running
+// serve (SIGKILL to its postmaster, as the OOM killer would) is started again by serve, which
+// then answers as before; the restart is counted in the metrics.
+func TestEmbeddedDatabaseKilledIsStartedAgain(t *testing.T) {
+	data, err := os.MkdirTemp("", "citybot-supervise-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(data) })
+	os.Chmod(data, 0o755) // as root the cluster runs as postgres, which must reach it
+	env := map[string]string{"CITYBOT_DATA": data, "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_INGEST_NICE": "0",
+		"CITYBOT_CITY": "Lindenbrück", "CITYBOT_PRIVACY_URL": "https://www.lindenbrueck.example/datenschutz"}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "hundesteuer.html"), []byte(townPage("Hundesteuer", "Lindenbrück",
+		"Die Hundesteuer beträgt 96 Euro im Jahr für den ersten Hund.")), 0o644)
+	if code, out, errOut := citybot(t, env, "ingest", "--dir", dir, "--base-url", "https://www.lindenbrueck.example"); code != 0 {
+		t.Fatalf("ingest: %s %s", out, errOut)
+	}
+	addr, metrics := freeAddr(t), freeAddr(t)
+	env["CITYBOT_METRICS_ADDR"] = metrics
+	serve := startChild(t, env, "serve", "--addr", addr)
+	waitReadyAt(t, addr)
+	ask := func() map[string]any {
+		cv := dialTown(t, addr, "lindenbrueck", "?lang=de")
+		defer cv.c.Close()
+		return cv.ask(t, "Was kostet die Hundesteuer?")
+	}
+	if a := ask(); !strings.Contains(a["text"].(string), "96 Euro") {
+		t.Fatalf("before: %v", a)
+	}
+	pidFile, err := os.ReadFile(filepath.Join(data, "pg", "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	fmt.Sscan(strings.SplitN(string(pidFile), "\n", 2)[0], &pid)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the postmaster %d: %v", pid, err)
+	}
+	restarted := func() bool {
+		_, text := httpGet(t, "http://"+metrics+"/metrics")
+		return strings.Contains(text, `citybot_database_restarts_total{outcome="ok"}`)
+	}
+	eventually(t, 60*time.Second, restarted, "serve starts the killed database again")
+	waitReadyAt(t, addr)
+	// The pool's connections to the dead server are dropped as they fail; the answers come back.
+	// A connection or a question may fail on a pooled connection that died with the server:
+	// each try is a new citizen.
+	eventually(t, 30*time.Second, func() bool {
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/t/lindenbrueck/ws?lang=de", nil)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := c.WriteJSON(map[string]any{"type": "ask", "id": "q", "text": "Was kostet die Hundesteuer?"}); err != nil {
+			return false
+		}
+		for {
+			var m map[string]any
+			if err := c.ReadJSON(&m); err != nil || m["type"] == "error" {
+				return false
+			}
+			if m["type"] == "answer" || m["type"] == "handoff" {
+				text, _ := m["text"].(string)
+				return strings.Contains(text, "96 Euro")
+			}
+		}
+	}, "an answer after the restart")
+	serve.Process.Signal(syscall.SIGTERM)
+	serve.Wait()
 }

@@ -66,6 +66,21 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		metrics = chat.NewMetrics(reg)
 	}
+	// The embedded cluster is citybot's to keep running: killed or crashed, it is started again.
+	restarts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_database_restarts_total",
+		Help: "Starts of the embedded PostgreSQL after it stopped answering, by outcome (ok, failed)."}, []string{"outcome"})
+	if reg != nil {
+		reg.MustRegister(restarts)
+	}
+	go db.Supervise(ctx, databaseCheck, func(err error) {
+		if err != nil {
+			restarts.WithLabelValues("failed").Inc()
+			e.log.Error("the embedded database stopped; starting it again failed, trying again", "err", err)
+			return
+		}
+		restarts.WithLabelValues("ok").Inc()
+		e.log.Warn("the embedded database had stopped and was started again")
+	})
 	towns := newSites(ctx, e, db, metrics)
 	towns.warmDefault(ctx)
 	go towns.runSweep(ctx)
@@ -184,6 +199,9 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, towns *site
 	}
 	return nil
 }
+
+// databaseCheck is how often serve checks that the embedded database answers.
+const databaseCheck = 2 * time.Second
 
 // runAuditPurge deletes the audit log's entries older than keep, at start and every six hours,
 // until ctx ends. Several instances may do it at once: a delete of what is gone is nothing.
