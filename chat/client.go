@@ -13,6 +13,7 @@ import (
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 )
 
@@ -166,7 +167,12 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 	case "forget":
 		err = c.forget(ctx)
 	}
-	if err != nil {
+	switch {
+	case err != nil && database.Unreachable(err):
+		// An outage, not a bug: the citizen is told to send it again, with the town's phone.
+		c.srv.log.Warn("handle message: the database is away", "type", msg.Type, "err", err)
+		c.sendError(CodeUnavailable, msg.ID)
+	case err != nil:
 		c.srv.log.Error("handle message", "type", msg.Type, "err", err)
 		c.sendError(CodeInternal, msg.ID)
 	}
@@ -296,12 +302,16 @@ var errorTexts = map[string]string{
 	CodeBadJSON: "error.bad_json", CodeUnknownType: "error.unknown_type", CodeMissingField: "error.missing_field",
 	CodeTooLong: "error.too_long", CodeEmpty: "error.empty", CodeInvalidText: "error.invalid_text",
 	CodeUnknownAnswer: "error.unknown_answer", CodeInvalidToken: "error.invalid_token", CodeRateLimited: "error.rate_limited",
-	CodeConsentRequired: "ticket.consent_missing", CodeInternal: "error.internal",
+	CodeConsentRequired: "ticket.consent_missing", CodeInternal: "error.internal", CodeUnavailable: "error.unavailable",
 }
 
 func (c *client) sendError(code, replyTo string) {
 	c.srv.cfg.Metrics.error(code)
-	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.conv.Lang, errorTexts[code], nil), ReplyTo: replyTo})
+	id, data := errorTexts[code], map[string]any(nil)
+	if code == CodeUnavailable && c.srv.city.Contact.Phone != "" {
+		id, data = "error.unavailable_phone", map[string]any{"Phone": c.srv.city.Contact.Phone}
+	}
+	c.queue(ErrorMessage{Type: "error", Code: code, Message: c.srv.catalog.T(c.conv.Lang, id, data), ReplyTo: replyTo})
 }
 
 // queue writes a message to the client. A client that cannot take it within WriteWait is

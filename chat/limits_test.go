@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -12,6 +14,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/internal/testsite"
+	"github.com/citybot-project/citybot/knowledge"
+	"github.com/citybot-project/citybot/privacy"
 )
 
 // goroutinesSettle waits until at most want goroutines run, and returns how many do.
@@ -255,5 +264,34 @@ func TestAddrLimitsSharedByTowns(t *testing.T) {
 			t.Fatalf("no room at the other town after a connection closed: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// downIndex is the index with its database gone: every search fails as a dial does.
+type downIndex struct{ *knowledge.Index }
+
+func (downIndex) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
+	return nil, &net.OpError{Op: "dial", Net: "unix", Err: errors.New("connect: connection refused")}
+}
+
+// TestUnavailableSaysWhatToDo: a question that meets a database outage gets the "unavailable"
+// error in the citizen's language, with the town's phone number, and the socket stays open.
+func TestUnavailableSaysWhatToDo(t *testing.T) {
+	h := newHarness(t, ServerConfig{})
+	_, ix := testsite.Index(t)
+	cat, _ := i18n.Load(nil)
+	eng := bot.NewEngine(downIndex{ix}, ix, cat, h.srv.city, bot.EngineConfig{MinConfidence: 0.3}, quiet)
+	h.srv.turns = conversation.NewService(h.srv.store, eng, privacy.NewRedactor(h.clock.now))
+	for lang, want := range map[string]string{"de": "Bitte senden Sie Ihre Frage in ein paar Minuten noch einmal, oder rufen Sie uns an: 115.",
+		"en": "Please send your question again in a few minutes, or call us: 115."} {
+		c := mustDial(t, h, "?lang="+lang)
+		read(t, c)
+		for i := range 2 {
+			send(t, c, map[string]any{"type": "ask", "id": fmt.Sprint("q", i), "text": "Was kostet ein Reisepass?", "lang": lang})
+			m := read(t, c)
+			if m["type"] != "error" || m["code"] != "unavailable" || m["reply_to"] != fmt.Sprint("q", i) || !strings.Contains(m["message"].(string), want) {
+				t.Errorf("%s, question %d: %v", lang, i, m)
+			}
+		}
 	}
 }

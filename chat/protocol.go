@@ -32,6 +32,7 @@ const (
 	CodeInvalidToken    = "invalid_token"
 	CodeRateLimited     = "rate_limited"
 	CodeInternal        = "internal"
+	CodeUnavailable     = "unavailable"      // the database is away: send the question again later
 	CodeConsentRequired = "consent_required" // a ticket without consent to store contact data
 )
 

@@ -2,7 +2,11 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -54,4 +58,24 @@ func InTx(ctx context.Context, db Beginner, fn func(ctx context.Context, tx pgx.
 	}
 	committed = true
 	return nil
+}
+
+// Unreachable tells whether err means the database could not be reached or went away (a
+// connection refused or broken, the server shutting down or starting), as opposed to a query
+// that failed: the first is an outage to tell citizens of, the second a bug.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P01-57P03: the server shutting down or starting.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
 }

@@ -3,9 +3,12 @@ package database_test
 import (
 	"context"
 	"errors"
-	"github.com/jackc/pgx/v5"
+	"fmt"
+	"io"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/citybot-project/citybot/database"
@@ -135,5 +138,31 @@ func TestInTxNests(t *testing.T) {
 	}
 	if n := count(); n != 1 {
 		t.Errorf("%d rows, want the outer one only", n)
+	}
+}
+
+// TestUnreachable tells an outage (nobody listening, the server shutting down, a broken
+// connection) from a query that failed.
+func TestUnreachable(t *testing.T) {
+	ctx := context.Background()
+	_, connErr := pgx.Connect(ctx, "host=127.0.0.1 port=1 user=x dbname=x sslmode=disable connect_timeout=2")
+	pool := dbtest.Pool(t)
+	_, syntaxErr := pool.Exec(ctx, "SELEC 1")
+	for name, c := range map[string]struct {
+		err  error
+		want bool
+	}{
+		"nobody listening":    {connErr, true},
+		"admin shutdown":      {&pgconn.PgError{Code: "57P01"}, true},
+		"connection failure":  {&pgconn.PgError{Code: "08006"}, true},
+		"unexpected EOF":      {fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		"a syntax error":      {syntaxErr, false},
+		"a unique violation":  {&pgconn.PgError{Code: "23505"}, false},
+		"no error":            {nil, false},
+		"an error of our own": {errors.New("no such town"), false},
+	} {
+		if got := database.Unreachable(c.err); got != c.want {
+			t.Errorf("%s (%v): %v, want %v", name, c.err, got, c.want)
+		}
 	}
 }

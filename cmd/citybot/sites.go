@@ -152,7 +152,7 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 	redactor := privacy.NewRedactor(time.Now).WithKnownNumbers(ix)
 	st := conversation.NewStore(s.db.Pool, town.ID, time.Now)
 	turns := conversation.NewService(st, engine, redactor)
-	city := bot.City{Name: town.Name, PrivacyURL: town.Settings.PrivacyURL}
+	city := bot.City{Name: town.Name, PrivacyURL: town.Settings.PrivacyURL, Contact: bot.Contact{Phone: town.Settings.ContactPhone}}
 	srv := chat.NewServer(turns, st, catalog, city, cfg, s.e.log.With("town", town.Slug), time.Now)
 	look := widget.Look{Color: town.Settings.WidgetColor, Title: town.Settings.WidgetTitle, Logo: town.Settings.WidgetLogo}
 	assets, err := widget.New(catalog, "/t/"+town.Slug, look)
