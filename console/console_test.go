@@ -59,6 +59,26 @@ func cookie(resp *http.Response, name string) *http.Cookie {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// newBrowser is a client of the console at base with its own cookies, that does not follow
+// redirects (tests look at them).
+func newBrowser(t *testing.T, base string) browser {
+	jar, _ := cookiejar.New(nil)
+	return browser{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signIn signs email in at base with the tests' password.
+func signIn(t *testing.T, base, email string) browser {
+	t.Helper()
+	b := newBrowser(t, base)
+	_, page := b.do("GET", "/console/login", nil, nil)
+	resp, _ := b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"},
+		"csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in %s: %d", email, resp.StatusCode)
+	}
+	return b
+}
+
 // TestLoginLogoutAndSessions plays a member of staff's sign-in: the form with its labelled
 // fields, a wrong password, the right one (a session cookie as the ASVS wants it), the console
 // page with the account's roles in German or English, a logout that needs the form's token, the

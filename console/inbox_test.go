@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -55,17 +54,7 @@ func TestInboxAccess(t *testing.T) {
 	m, _ := mailer.New("smtp://"+smtp.Addr, "service@lindenbrueck.example")
 	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{Mail: m}))
 	t.Cleanup(srv.Close)
-	signIn := func(email string) browser {
-		jar, _ := cookiejar.New(nil)
-		b := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-		_, page := b.do("GET", "/console/login", nil, nil)
-		resp, _ := b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"},
-			"csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
-		if resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("sign in %s: %d", email, resp.StatusCode)
-		}
-		return b
-	}
+	signIn := func(email string) browser { return signIn(t, srv.URL, email) }
 	erika := signIn("erika@x.example")
 	resp, page := erika.do("GET", "/console/t/lindenbrueck/tickets", nil, nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, mine) || strings.Contains(page, theirs) || !strings.Contains(page, "anna@buerger.example") {
@@ -122,8 +111,7 @@ func TestInboxAccess(t *testing.T) {
 	if _, page := erika.do("GET", "/console/t/lindenbrueck/tickets?status=done", nil, nil); !strings.Contains(page, "Beantwortet: Guten Tag, die Hundesteuer beträgt 96 Euro.") {
 		t.Errorf("done: %s", page)
 	}
-	jar, _ := cookiejar.New(nil)
-	stranger := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	stranger := newBrowser(t, srv.URL)
 	if resp, _ := stranger.do("GET", "/console/t/lindenbrueck/tickets", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("without a session: %d", resp.StatusCode)
 	}

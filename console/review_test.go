@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -47,13 +46,7 @@ func TestReviewPages(t *testing.T) {
 	}
 	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
 	t.Cleanup(srv.Close)
-	signIn := func(email string) browser {
-		jar, _ := cookiejar.New(nil)
-		b := browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-		_, page := b.do("GET", "/console/login", nil, nil)
-		b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"}, "csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
-		return b
-	}
+	signIn := func(email string) browser { return signIn(t, srv.URL, email) }
 	rita := signIn("rita@x.example")
 	resp, page := rita.do("GET", "/console/t/lindenbrueck/review", nil, nil)
 	if resp.StatusCode != 200 || !strings.Contains(page, "Was kostet die Hundesteuer?") || !strings.Contains(page, "Und der zweite Hund?") {
