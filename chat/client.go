@@ -40,6 +40,9 @@ type client struct {
 	pinging atomic.Bool
 
 	conv conversation.Conversation
+	// unsaved is the resume token of a conversation begun while the database was away, until
+	// the conversation is saved with the citizen's first message; "" once it is.
+	unsaved string
 }
 
 func newClient(s *Server, conn *websocket.Conn, addr string) *client {
@@ -112,16 +115,39 @@ func (c *client) open(ctx context.Context, lang, resume string) error {
 		case errors.Is(err, conversation.ErrNotFound):
 			c.conv.Lang = c.pickLang(lang) // the error's language
 			c.sendError(CodeInvalidToken, "")
+		case database.Unreachable(err):
+			// The conversation cannot be looked up now: a new one begins (the widget keeps
+			// the old token only if told it resumed, which it is not).
+			c.srv.log.Warn("the database is away: a resume waits for another connection", "err", err)
 		default:
 			return err
 		}
 	}
 	conv, token, err := st.Create(ctx, c.pickLang(lang))
+	if database.Unreachable(err) {
+		// The welcome needs no database (the disclosure is the catalog's): the citizen is
+		// greeted, and the conversation is saved when the database is back.
+		c.srv.log.Warn("the database is away: a conversation begins unsaved", "err", err)
+		conv, token, err = conversation.New(c.pickLang(lang))
+		c.unsaved = token
+	}
 	if err != nil {
 		return err
 	}
 	c.conv = conv
 	c.queue(c.welcome(token, false))
+	return nil
+}
+
+// save stores a conversation begun while the database was away, before its first message.
+func (c *client) save(ctx context.Context) error {
+	if c.unsaved == "" {
+		return nil
+	}
+	if err := c.srv.store.Save(ctx, c.conv, c.unsaved); err != nil {
+		return err
+	}
+	c.unsaved = ""
 	return nil
 }
 
@@ -154,18 +180,11 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 		c.sendError(perr.Code, msg.ID)
 		return
 	}
-	var err error
-	switch msg.Type {
-	case "ask":
-		err = c.ask(ctx, msg)
-	case "rate":
-		err = c.rate(ctx, msg)
-	case "handoff":
-		err = c.handoff(ctx)
-	case "ticket":
-		err = c.ticket(ctx, msg)
-	case "forget":
-		err = c.forget(ctx)
+	// A conversation begun while the database was away is saved first: nothing after it can
+	// be stored without it.
+	err := c.save(ctx)
+	if err == nil {
+		err = c.dispatch(ctx, msg)
 	}
 	switch {
 	case err != nil && database.Unreachable(err):
@@ -176,6 +195,23 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 		c.srv.log.Error("handle message", "type", msg.Type, "err", err)
 		c.sendError(CodeInternal, msg.ID)
 	}
+}
+
+// dispatch handles a decoded message of the client's saved conversation.
+func (c *client) dispatch(ctx context.Context, msg ClientMessage) error {
+	switch msg.Type {
+	case "ask":
+		return c.ask(ctx, msg)
+	case "rate":
+		return c.rate(ctx, msg)
+	case "handoff":
+		return c.handoff(ctx)
+	case "ticket":
+		return c.ticket(ctx, msg)
+	case "forget":
+		return c.forget(ctx)
+	}
+	return nil
 }
 
 func (c *client) ask(ctx context.Context, msg ClientMessage) error {

@@ -84,6 +84,20 @@ func newUUID() (string, error) {
 
 // Create starts a conversation and returns it with its resume token.
 func (s *Store) Create(ctx context.Context, lang string) (Conversation, string, error) {
+	conv, token, err := New(lang)
+	if err != nil {
+		return Conversation{}, "", err
+	}
+	if err := s.Save(ctx, conv, token); err != nil {
+		return Conversation{}, "", err
+	}
+	return conv, token, nil
+}
+
+// New makes a conversation and its resume token without storing them: a citizen who connects
+// while the database is away gets a welcome, and the conversation is saved with its first
+// message (Save).
+func New(lang string) (Conversation, string, error) {
 	id, err := newUUID()
 	if err != nil {
 		return Conversation{}, "", err
@@ -92,15 +106,20 @@ func (s *Store) Create(ctx context.Context, lang string) (Conversation, string, 
 	if err != nil {
 		return Conversation{}, "", err
 	}
+	return Conversation{ID: id, Lang: lang}, token, nil
+}
+
+// Save stores a conversation New made; saving it again changes nothing.
+func (s *Store) Save(ctx context.Context, conv Conversation, token string) error {
 	now := s.now()
 	if err := s.in(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO conversations (town_id, id, token_hash, lang, created_at, last_active)
-			VALUES ($5, $1, $2, $3, $4, $4)`, id, tokenHash(token), lang, now, s.town)
+			VALUES ($5, $1, $2, $3, $4, $4) ON CONFLICT DO NOTHING`, conv.ID, tokenHash(token), conv.Lang, now, s.town)
 		return err
 	}); err != nil {
-		return Conversation{}, "", fmt.Errorf("create conversation: %w", err)
+		return fmt.Errorf("create conversation: %w", err)
 	}
-	return Conversation{ID: id, Lang: lang}, token, nil
+	return nil
 }
 
 // Resume finds the conversation of a resume token that was active after notBefore.
