@@ -268,3 +268,45 @@ func TestEmbeddedDatabaseKilledIsStartedAgain(t *testing.T) {
 	serve.Process.Signal(syscall.SIGTERM)
 	serve.Wait()
 }
+
+// TestOlderInstanceOnNewerSchema: in a rolling upgrade the new version migrates the database
+// while instances of the old one still serve, and one of those may restart before it is
+// replaced. An instance whose binary does not know a migration the database has (here a
+// future one that adds a column, as migrations do) starts, says so in its log, and carries on
+// the conversations begun before.
+func TestOlderInstanceOnNewerSchema(t *testing.T) {
+	env := setupTwoTowns(t)
+	url := env["DATABASE_URL"]
+	addr := freeAddr(t)
+	old := startChild(t, env, "serve", "--addr", addr)
+	waitReadyAt(t, addr)
+	cv := dialTown(t, addr, "lindenbrueck", "?lang=de")
+	token, _ := cv.welcome["token"].(string)
+	first := cv.ask(t, "Was kostet die Hundesteuer?")
+	cv.c.Close()
+
+	// The new version's migration, applied while the old instance serves.
+	conn := dbConn(t, url)
+	for _, sql := range []string{`ALTER TABLE conversations ADD COLUMN channel text NOT NULL DEFAULT 'widget'`,
+		`INSERT INTO schema_migrations (name) VALUES ('9999_future.sql')`} {
+		if _, err := conn.Exec(context.Background(), sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Process.Signal(syscall.SIGTERM)
+	old.Wait()
+	restarted := startChild(t, env, "serve", "--addr", addr)
+	waitReadyAt(t, addr)
+	again := dialTown(t, addr, "lindenbrueck", "?lang=de&resume="+token)
+	if again.welcome["resumed"] != true {
+		t.Fatalf("not resumed on the newer schema: %v", again.welcome)
+	}
+	if h := again.next(t, "history"); len(h["messages"].([]any)) != 2 {
+		t.Errorf("history: %v", h)
+	}
+	if a := again.ask(t, "Was kostet die Hundesteuer?"); a["text"] != first["text"] {
+		t.Errorf("answers on the newer schema: %v, before %v", a["text"], first["text"])
+	}
+	restarted.Process.Signal(syscall.SIGTERM)
+	restarted.Wait()
+}
