@@ -21,7 +21,7 @@ import (
 	"github.com/citybot-project/citybot/tenant"
 )
 
-const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--towns N] [--rounds N]
+const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--towns N] [--load] [--faults] [--rounds N]
 
 Measures, in a scratch database on the configured server (dropped afterwards): ingest of the site
 from an empty index, re-ingest when nothing changed, and retrieval latency over the questions.
@@ -44,6 +44,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	citizens := fs.Int("citizens", 200, "simulated citizens for --load")
 	loadFor := fs.Duration("load-time", 30*time.Second, "length of the --load phase with think time")
 	idle := fs.Int("idle", 10000, "idle connections for --load's memory measurement")
+	faults := fs.Bool("faults", false, "also kill the embedded database under load (citizens and time as --load)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -87,6 +88,20 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *townCount > 0 {
 		if err := benchTowns(ctx, e, *site, *baseURL, *townCount, qs); err != nil {
+			return err
+		}
+	}
+	if *faults {
+		db, ix, err := openIndex(ctx, e)
+		if err != nil {
+			return err
+		}
+		_, err = ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil)
+		db.Close()
+		if err != nil {
+			return err
+		}
+		if err := benchFaults(ctx, e, *citizens, *loadFor, qs); err != nil {
 			return err
 		}
 	}
