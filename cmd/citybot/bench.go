@@ -44,7 +44,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	citizens := fs.Int("citizens", 200, "simulated citizens for --load")
 	loadFor := fs.Duration("load-time", 30*time.Second, "length of the --load phase with think time")
 	idle := fs.Int("idle", 10000, "idle connections for --load's memory measurement")
-	faults := fs.Bool("faults", false, "also kill the embedded database under load (citizens and time as --load)")
+	faults := fs.Bool("faults", false, "also kill the embedded database, then serve itself, under load (citizens and time as --load)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -102,6 +102,9 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if err := benchFaults(ctx, e, *citizens, *loadFor, qs); err != nil {
+			return err
+		}
+		if err := benchServeKill(ctx, e, *citizens, *loadFor, qs); err != nil {
 			return err
 		}
 	}

@@ -162,3 +162,154 @@ func benchFaults(ctx context.Context, e *env, citizens int, d time.Duration, qs 
 	}
 	return nil
 }
+
+// benchServeKill kills the `citybot serve` child itself (SIGKILL) halfway under load and starts
+// another on the same address at once: citizens reconnect and resume with their tokens, and at
+// the end every question a citizen got an answer to must be in their resumed history.
+func benchServeKill(ctx context.Context, e *env, citizens int, d time.Duration, qs []eval.Question) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	start := func() (*exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
+		cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=error")
+		if e.cfg.City == "" {
+			cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start server: %w", err)
+		}
+		return cmd, waitReady("http://"+addr+"/readyz", 60*time.Second)
+	}
+	first, err := start()
+	if err != nil {
+		return err
+	}
+	var texts []string
+	for _, q := range qs {
+		if q.Kind != "out_of_scope" {
+			texts = append(texts, q.Question)
+		}
+	}
+	type citizen struct {
+		token string
+		acked []string // ids of the questions answered
+	}
+	people := make([]citizen, citizens)
+	var asked, reconnects atomic.Int64
+	deadline := time.Now().Add(d)
+	dial := func(token string) (*websocket.Conn, string) {
+		for time.Now().Before(deadline.Add(30 * time.Second)) {
+			url := "ws://" + addr + "/ws"
+			if token != "" {
+				url += "?resume=" + token
+			}
+			c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+			if err == nil {
+				var w map[string]any
+				c.SetReadDeadline(time.Now().Add(15 * time.Second))
+				if err := c.ReadJSON(&w); err == nil && w["type"] == "welcome" {
+					t, _ := w["token"].(string)
+					return c, t
+				}
+				c.Close()
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return nil, ""
+	}
+	var wg sync.WaitGroup
+	for i := range citizens {
+		wg.Go(func() {
+			p := &people[i]
+			c, tok := dial("")
+			if c == nil {
+				return
+			}
+			p.token = tok
+			for k := 0; time.Now().Before(deadline); k++ {
+				id := fmt.Sprintf("c%d-%d", i, k)
+				asked.Add(1)
+				err := c.WriteJSON(map[string]any{"type": "ask", "id": id, "text": texts[(i+k)%len(texts)]})
+				for err == nil {
+					var m map[string]any
+					c.SetReadDeadline(time.Now().Add(15 * time.Second))
+					if err = c.ReadJSON(&m); err == nil && m["reply_to"] == id && (m["type"] == "answer" || m["type"] == "handoff") {
+						p.acked = append(p.acked, id)
+						break
+					}
+				}
+				if err != nil { // the server went away: back with the token
+					c.Close()
+					reconnects.Add(1)
+					if c, _ = dial(p.token); c == nil {
+						return
+					}
+				}
+				time.Sleep(500*time.Millisecond + time.Duration((i*37+k*11)%1000)*time.Millisecond)
+			}
+			c.Close()
+		})
+	}
+	time.Sleep(d / 2)
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+	second, err := start()
+	if second != nil {
+		defer func() {
+			second.Process.Signal(os.Interrupt)
+			second.Wait()
+		}()
+	}
+	if err != nil {
+		return err
+	}
+	wg.Wait()
+	// Every answered question in the resumed history.
+	var acked, missing int
+	for _, p := range people {
+		if p.token == "" {
+			continue
+		}
+		c, _ := dial(p.token)
+		if c == nil {
+			missing += len(p.acked)
+			continue
+		}
+		var h struct {
+			Type     string           `json:"type"`
+			Messages []map[string]any `json:"messages"`
+		}
+		c.SetReadDeadline(time.Now().Add(15 * time.Second))
+		for h.Type != "history" {
+			if err := c.ReadJSON(&h); err != nil {
+				break
+			}
+		}
+		c.Close()
+		got := map[string]bool{}
+		for _, m := range h.Messages {
+			if r, ok := m["reply_to"].(string); ok {
+				got[r] = true
+			}
+		}
+		for _, id := range p.acked {
+			acked++
+			if !got[id] {
+				missing++
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "\nfaults: %d citizens asking about every second for %s, `serve` killed (SIGKILL) after %s and started again\n",
+		citizens, d, (d / 2).Round(time.Second))
+	fmt.Fprintf(e.stdout, "  %d questions, %d answered; %d reconnects with the resume token; %d answered questions missing from the resumed histories\n",
+		asked.Load(), acked, reconnects.Load(), missing)
+	return nil
+}
