@@ -91,7 +91,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if *faults {
+	if *faults || *load {
+		// The servers under load answer from the configured database: bring the sample in.
 		db, ix, err := openIndex(ctx, e)
 		if err != nil {
 			return err
@@ -101,6 +102,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+	}
+	if *faults {
 		if err := benchFaults(ctx, e, *citizens, *loadFor, qs); err != nil {
 			return err
 		}
@@ -109,16 +112,6 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *load {
-		// The server under load answers from the configured database: bring the sample in.
-		db, ix, err := openIndex(ctx, e)
-		if err != nil {
-			return err
-		}
-		_, err = ix.Ingest(ctx, src, e.cfg.IngestWorkers, nil)
-		db.Close()
-		if err != nil {
-			return err
-		}
 		return benchLoad(ctx, e, loadOptions{citizens: *citizens, duration: *loadFor, idle: *idle}, qs)
 	}
 	return nil

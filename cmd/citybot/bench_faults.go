@@ -26,37 +26,21 @@ func benchFaults(ctx context.Context, e *env, citizens int, d time.Duration, qs 
 	if e.cfg.DatabaseURL != "" {
 		return fmt.Errorf("bench --faults kills the embedded database: unset %s", envDatabaseURL)
 	}
-	port, err := freePort()
+	addr, err := freeLoopback()
 	if err != nil {
 		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	self, err := os.Executable()
+	cmd, err := startServeChild(ctx, e, addr, "error")
+	if cmd != nil {
+		defer func() {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}()
+	}
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=error")
-	if e.cfg.City == "" {
-		cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start server: %w", err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	if err := waitReady("http://"+addr+"/readyz", 60*time.Second); err != nil {
-		return err
-	}
-	var texts []string
-	for _, q := range qs {
-		if q.Kind != "out_of_scope" {
-			texts = append(texts, q.Question)
-		}
-	}
+	texts := inScope(qs)
 	var (
 		asked, answered, unavailable, lost, reconnects atomic.Int64
 		mu                                             sync.Mutex
@@ -167,37 +151,16 @@ func benchFaults(ctx context.Context, e *env, citizens int, d time.Duration, qs 
 // another on the same address at once: citizens reconnect and resume with their tokens, and at
 // the end every question a citizen got an answer to must be in their resumed history.
 func benchServeKill(ctx context.Context, e *env, citizens int, d time.Duration, qs []eval.Question) error {
-	port, err := freePort()
+	addr, err := freeLoopback()
 	if err != nil {
 		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	start := func() (*exec.Cmd, error) {
-		cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
-		cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=error")
-		if e.cfg.City == "" {
-			cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("start server: %w", err)
-		}
-		return cmd, waitReady("http://"+addr+"/readyz", 60*time.Second)
-	}
+	start := func() (*exec.Cmd, error) { return startServeChild(ctx, e, addr, "error") }
 	first, err := start()
 	if err != nil {
 		return err
 	}
-	var texts []string
-	for _, q := range qs {
-		if q.Kind != "out_of_scope" {
-			texts = append(texts, q.Question)
-		}
-	}
+	texts := inScope(qs)
 	type citizen struct {
 		token string
 		acked []string // ids of the questions answered

@@ -33,40 +33,22 @@ type loadOptions struct {
 // it over real WebSockets on loopback: citizens who ask again 0.5–1.5 s after every answer, the
 // most answers per second without think time, and the memory of idle connections.
 func benchLoad(ctx context.Context, e *env, o loadOptions, qs []eval.Question) error {
-	port, err := freePort()
+	addr, err := freeLoopback()
 	if err != nil {
 		return err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	self, err := os.Executable()
+	cmd, err := startServeChild(ctx, e, addr, "warn")
+	if cmd != nil {
+		defer func() {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		}()
+	}
 	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
-	// Every simulated citizen comes from 127.0.0.1: per-address limits off, per-connection
-	// limits wide enough for the no-think-time phase.
-	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=warn")
-	if e.cfg.City == "" { // the bench serves the sample site
-		cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start server: %w", err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	if err := waitReady("http://"+addr+"/readyz", 60*time.Second); err != nil {
 		return err
 	}
 	url := "ws://" + addr + "/ws"
-	var texts []string
-	for _, q := range qs {
-		if q.Kind != "out_of_scope" {
-			texts = append(texts, q.Question)
-		}
-	}
+	texts := inScope(qs)
 
 	fmt.Fprintf(e.stdout, "\nload: %d citizens over WebSockets, asking 0.5–1.5 s after each answer, %s\n", o.citizens, o.duration)
 	r := runCitizens(ctx, url, texts, o.citizens, o.duration, true)
@@ -214,6 +196,47 @@ func benchIdle(ctx context.Context, e *env, url string, pid, n int) error {
 	fmt.Fprintf(e.stdout, "idle: %d connections held (%d failed to open, %d dropped); server RSS %d -> %d MiB, %.1f KiB per connection\n",
 		len(conns), failed, dropped, before>>20, after>>20, per/1024)
 	return nil
+}
+
+// startServeChild starts `citybot serve` on addr as a child process (so that its memory and its
+// death are its own) for the load benchmarks, and waits until it is ready. Every simulated
+// citizen comes from 127.0.0.1: per-address limits off, per-connection limits wide enough for
+// the phases without think time. The sample city is served unless one is configured.
+func startServeChild(ctx context.Context, e *env, addr, logLevel string) (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
+	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"="+logLevel)
+	if e.cfg.City == "" {
+		cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	return cmd, waitReady("http://"+addr+"/readyz", 60*time.Second)
+}
+
+// inScope are the texts of the questions the town's pages answer: what the simulated citizens ask.
+func inScope(qs []eval.Question) []string {
+	var texts []string
+	for _, q := range qs {
+		if q.Kind != "out_of_scope" {
+			texts = append(texts, q.Question)
+		}
+	}
+	return texts
+}
+
+// freeLoopback is a free address on loopback.
+func freeLoopback() (string, error) {
+	port, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), nil
 }
 
 // rss is a process's resident memory in bytes, from /proc.

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = process.env.CITYBOT_BIN || join(repo, 'bin/citybot');
@@ -78,4 +79,14 @@ export async function startCitybot() {
     cli: (args, input) => run(args, env, input),
     stop: async () => { await stopServer(); await rm(data, { recursive: true, force: true }); },
   };
+}
+
+// launchChromium starts Debian's Chromium (or CHROMIUM) for the tests, without the features that
+// would reach out of the machine.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+      '--disable-component-update', '--disable-sync'],
+  });
 }
