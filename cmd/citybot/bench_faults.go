@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,16 +29,11 @@ func benchFaults(ctx context.Context, e *env, citizens int, d time.Duration, qs 
 	if err != nil {
 		return err
 	}
-	cmd, err := startServeChild(ctx, e, addr, "error")
-	if cmd != nil {
-		defer func() {
-			cmd.Process.Signal(os.Interrupt)
-			cmd.Wait()
-		}()
-	}
+	srv, err := startServeChild(ctx, e, addr, envLogLevel+"=error")
 	if err != nil {
 		return err
 	}
+	defer srv.stop()
 	texts := inScope(qs)
 	var (
 		asked, answered, unavailable, lost, reconnects atomic.Int64
@@ -155,8 +149,7 @@ func benchServeKill(ctx context.Context, e *env, citizens int, d time.Duration, 
 	if err != nil {
 		return err
 	}
-	start := func() (*exec.Cmd, error) { return startServeChild(ctx, e, addr, "error") }
-	first, err := start()
+	first, err := startServeChild(ctx, e, addr, envLogLevel+"=error")
 	if err != nil {
 		return err
 	}
@@ -222,18 +215,12 @@ func benchServeKill(ctx context.Context, e *env, citizens int, d time.Duration, 
 		})
 	}
 	time.Sleep(d / 2)
-	first.Process.Signal(syscall.SIGKILL)
-	first.Wait()
-	second, err := start()
-	if second != nil {
-		defer func() {
-			second.Process.Signal(os.Interrupt)
-			second.Wait()
-		}()
-	}
+	first.kill()
+	second, err := startServeChild(ctx, e, addr, envLogLevel+"=error")
 	if err != nil {
 		return err
 	}
+	defer second.stop()
 	wg.Wait()
 	// Every answered question in the resumed history.
 	var acked, missing int

@@ -181,30 +181,17 @@ func benchTownServer(ctx context.Context, e *env, db *database.DB, first tenant.
 		return err
 	}
 	addr, metrics := fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)
-	self, err := os.Executable()
+	const idle = 2 * time.Minute
+	start := time.Now()
+	srv, err := startServeChild(ctx, e, addr, envDatabaseURL+"="+connString(db.Pool.Config().ConnConfig), envTown+"="+first.Slug,
+		envMetricsAddr+fmt.Sprintf("=127.0.0.1:%d", mport), envTownIdle+"="+idle.String())
 	if err != nil {
 		return err
 	}
-	const idle = 2 * time.Minute
-	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), envDatabaseURL+"="+connString(db.Pool.Config().ConnConfig), envLogLevel+"=warn",
-		envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envTown+"="+first.Slug,
-		envMetricsAddr+fmt.Sprintf("=127.0.0.1:%d", mport), envTownIdle+"="+idle.String())
-	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start server: %w", err)
-	}
-	defer func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
-	}()
-	if err := waitReady("http://"+addr+"/readyz", 120*time.Second); err != nil {
-		return err
-	}
+	defer srv.stop()
 	up := time.Since(start)
 	memory := func() string {
-		r, _ := rss(cmd.Process.Pid)
+		r, _ := rss(srv.pid())
 		return fmt.Sprintf("%d MiB resident, %d MiB heap in use", r>>20, heapInUse(metrics)>>20)
 	}
 	fmt.Fprintf(e.stdout, "  serve: ready in %.2f s (the default town set up at start), %s\n", up.Seconds(), memory())

@@ -37,16 +37,11 @@ func benchLoad(ctx context.Context, e *env, o loadOptions, qs []eval.Question) e
 	if err != nil {
 		return err
 	}
-	cmd, err := startServeChild(ctx, e, addr, "warn")
-	if cmd != nil {
-		defer func() {
-			cmd.Process.Signal(os.Interrupt)
-			cmd.Wait()
-		}()
-	}
+	srv, err := startServeChild(ctx, e, addr)
 	if err != nil {
 		return err
 	}
+	defer srv.stop()
 	url := "ws://" + addr + "/ws"
 	texts := inScope(qs)
 
@@ -58,7 +53,7 @@ func benchLoad(ctx context.Context, e *env, o loadOptions, qs []eval.Question) e
 	r = runCitizens(ctx, url, texts, 32, 15*time.Second, false)
 	r.print(e)
 
-	return benchIdle(ctx, e, url, cmd.Process.Pid, o.idle)
+	return benchIdle(ctx, e, url, srv.pid(), o.idle)
 }
 
 type loadResult struct {
@@ -198,25 +193,49 @@ func benchIdle(ctx context.Context, e *env, url string, pid, n int) error {
 	return nil
 }
 
-// startServeChild starts `citybot serve` on addr as a child process (so that its memory and its
-// death are its own) for the load benchmarks, and waits until it is ready. Every simulated
+// serveChild is `citybot serve` run as a child process for the benchmarks, so that its memory
+// and its death are its own.
+type serveChild struct{ cmd *exec.Cmd }
+
+// startServeChild starts `citybot serve` on addr and waits until it is ready. Every simulated
 // citizen comes from 127.0.0.1: per-address limits off, per-connection limits wide enough for
-// the phases without think time. The sample city is served unless one is configured.
-func startServeChild(ctx context.Context, e *env, addr, logLevel string) (*exec.Cmd, error) {
+// the phases without think time. The sample city is served unless one is configured; env
+// (KEY=value) comes last and wins.
+func startServeChild(ctx context.Context, e *env, addr string, env ...string) (*serveChild, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, self, "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"="+logLevel)
+	cmd.Env = append(os.Environ(), envAddrLimits+"=off", envAddrConns+"=off", envConnLimits+"=1000,1000", envLogLevel+"=warn")
 	if e.cfg.City == "" {
 		cmd.Env = append(cmd.Env, envCity+"=Musterstadt", envPrivacyURL+"=https://www.musterstadt.example/datenschutz")
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	return cmd, waitReady("http://"+addr+"/readyz", 60*time.Second)
+	s := &serveChild{cmd}
+	if err := waitReady("http://"+addr+"/readyz", 120*time.Second); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *serveChild) pid() int { return s.cmd.Process.Pid }
+
+// stop ends the server as an operator would (SIGINT) and waits for it.
+func (s *serveChild) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	s.cmd.Wait()
+}
+
+// kill ends the server at once (SIGKILL), as a crash would.
+func (s *serveChild) kill() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
 }
 
 // inScope are the texts of the questions the town's pages answer: what the simulated citizens ask.
