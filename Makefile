@@ -64,7 +64,7 @@ test-browser: build
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "test-browser: node and npm missing, run make setup"; exit 1; }
 	@if [[ ! -f $(E2E)/node_modules/.package-lock.json || $(E2E)/package-lock.json -nt $(E2E)/node_modules/.package-lock.json ]]; then \
 		cd $(E2E) && npm ci --no-audit --no-fund; fi
-	cd $(E2E) && CITYBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 widget.test.mjs console.test.mjs
+	cd $(E2E) && CITYBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 widget.test.mjs console.test.mjs live.test.mjs
 
 # The retrieval numbers on the dev questions, as reported in the README.
 eval: build

@@ -217,6 +217,12 @@ func (e *Engine) PersonRequested(lang string, agentsOnline bool) Reply {
 	return e.handoff(lang, ReasonUserRequest, text, nil, nil)
 }
 
+// NoAgent is the handoff to a citizen who asked for a person in the live chat when nobody of the
+// service desk took it: a callback or an e-mail answer instead.
+func (e *Engine) NoAgent(lang string) Reply {
+	return e.handoff(lang, ReasonNoAgent, e.catalog.T(lang, "handoff.no_agent", map[string]any{"City": e.city.Name}), nil, nil)
+}
+
 // handoff is a reply that hands off to people, with the city's general contact when the pages
 // name no office.
 func (e *Engine) handoff(lang, reason, text string, sources []Source, contact *Contact) Reply {

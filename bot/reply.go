@@ -18,6 +18,9 @@ const (
 	ReasonOutOfScope     = "out_of_scope"
 	ReasonNotResponsible = "not_responsible"
 	ReasonUserRequest    = "user_request"
+	// ReasonNoAgent: the citizen asked for a person in the live chat, and nobody took it (in
+	// time, or at all): a callback or an e-mail answer is offered instead.
+	ReasonNoAgent = "no_agent"
 )
 
 // Source is a page an answer is built from. Its JSON is what the protocol sends and the answers

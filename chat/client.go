@@ -14,6 +14,7 @@ import (
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database"
+	"github.com/citybot-project/citybot/desk"
 	"github.com/citybot-project/citybot/i18n"
 )
 
@@ -39,20 +40,30 @@ type client struct {
 	// pinging is set while a ping is on its way (see Server.pingAll).
 	pinging atomic.Bool
 
+	// done closes when the connection ends.
+	done chan struct{}
+
+	// mu guards what follows: the reader acts on it, and so does the relay of a live chat.
+	mu   sync.Mutex
 	conv conversation.Conversation
 	// unsaved is the resume token of a conversation begun while the database was away, until
 	// the conversation is saved with the citizen's first message; "" once it is.
 	unsaved string
+	live    liveState
 }
 
 func newClient(s *Server, conn *websocket.Conn, addr string) *client {
-	return &client{srv: s, conn: conn, addr: addr}
+	return &client{srv: s, conn: conn, addr: addr, done: make(chan struct{})}
 }
 
 // run opens or resumes the conversation and reads messages until the connection ends.
 func (c *client) run(ctx context.Context, lang, resume string) {
 	defer c.conn.Close()
-	if err := c.open(ctx, lang, resume); err != nil {
+	defer close(c.done) // the live chat's relay, if any, stops
+	c.mu.Lock()
+	err := c.open(ctx, lang, resume)
+	c.mu.Unlock()
+	if err != nil {
 		c.srv.log.Error("open conversation", "err", err)
 		c.closeWith(websocket.CloseInternalServerErr, "internal")
 		return
@@ -106,11 +117,30 @@ func (c *client) open(ctx context.Context, lang, resume string) error {
 				c.conv.Lang = lang
 			}
 			c.queue(c.welcome(resume, true))
+			// A live chat under way is watched before the history is read: what the desk says
+			// meanwhile is in one or the other.
+			var r *liveRun
+			if c.srv.live != nil {
+				if _, err := desk.OpenChat(ctx, c.srv.live.Pool, c.srv.live.Town, conv.ID); err == nil {
+					r = c.startRun()
+				} else if !errors.Is(err, desk.ErrNoChat) {
+					return err
+				}
+			}
 			hist, err := st.History(ctx, conv.ID)
 			if err != nil {
+				if r != nil {
+					r.sub.Close()
+				}
 				return err
 			}
+			for i, m := range hist {
+				hist[i] = c.decorate(m)
+			}
 			c.queue(History{Type: "history", Messages: hist})
+			if r != nil {
+				return c.resumeLive(ctx, r, hist)
+			}
 			return nil
 		case errors.Is(err, conversation.ErrNotFound):
 			c.conv.Lang = c.pickLang(lang) // the error's language
@@ -180,6 +210,8 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 		c.sendError(perr.Code, msg.ID)
 		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	// A conversation begun while the database was away is saved first: nothing after it can
 	// be stored without it.
 	err := c.save(ctx)
@@ -201,7 +233,18 @@ func (c *client) handle(ctx context.Context, frame []byte) {
 func (c *client) dispatch(ctx context.Context, msg ClientMessage) error {
 	switch msg.Type {
 	case "ask":
+		if c.live.mode != "" {
+			if sent, err := c.toPerson(ctx, msg); sent || err != nil {
+				return err
+			}
+		}
 		return c.ask(ctx, msg)
+	case "live":
+		return c.requestLive(ctx)
+	case "live_end":
+		return c.leaveLive(ctx)
+	case "typing":
+		return c.typing(ctx)
 	case "rate":
 		return c.rate(ctx, msg)
 	case "handoff":
@@ -256,13 +299,14 @@ func (c *client) Streamed(id, part string) {
 	c.queue(Delta{Type: "answer_delta", ID: id, Text: part})
 }
 
-// options are the ways to a person a handoff offers: a live agent when one is online, a
-// callback, an e-mail answer, and the responsible office's own contact when known.
+// options are the ways to a person a handoff offers: a live chat when the desk has someone in
+// it (not to a citizen whom it just could not take), a callback, an e-mail answer, and the
+// responsible office's own contact when known.
 func (c *client) options(r bot.Reply) []Option {
 	t := func(id string) string { return c.srv.catalog.T(r.Lang, id, nil) }
 	var opts []Option
-	if c.srv.agents.Online(r.Lang) {
-		opts = append(opts, Option{Kind: "agent", Label: t("handoff.option.agent")})
+	if r.Reason != bot.ReasonNoAgent && c.available(context.Background()) {
+		opts = append(opts, Option{Kind: "live", Label: t("handoff.option.agent")})
 	}
 	opts = append(opts, Option{Kind: "callback", Label: t("handoff.option.callback")}, Option{Kind: "email", Label: t("handoff.option.email")})
 	if r.Contact != nil {
@@ -287,7 +331,7 @@ func (c *client) rate(ctx context.Context, msg ClientMessage) error {
 
 func (c *client) handoff(ctx context.Context) error {
 	start := time.Now()
-	x, err := c.srv.turns.HandOff(ctx, &c.conv, c.srv.agents.Online(c.conv.Lang), c)
+	x, err := c.srv.turns.HandOff(ctx, &c.conv, c.available(ctx), c)
 	if err != nil {
 		return err
 	}
@@ -315,6 +359,14 @@ func (c *client) ticket(ctx context.Context, msg ClientMessage) error {
 // the same connection: forgotten once the deletion has committed, then the new conversation's
 // welcome with its own id and resume token, the AI disclosure included.
 func (c *client) forget(ctx context.Context) error {
+	if c.live.mode != "" {
+		// The person in the chat is told the citizen left, before everything goes.
+		if _, err := desk.Leave(ctx, c.srv.live.Pool, c.srv.live.Town, c.conv.ID, c.srv.now()); err != nil {
+			return err
+		}
+		c.stopRun()
+		c.live = liveState{}
+	}
 	if err := c.srv.store.Forget(ctx, c.conv.ID); err != nil {
 		return err
 	}

@@ -52,6 +52,9 @@ type ClientMessage struct {
 	Phone   string `json:"phone,omitempty"`
 	Email   string `json:"email,omitempty"`
 	Consent bool   `json:"consent,omitempty"`
+	// To is "agent" on a citizen's message to a person of the service desk, as stored: the
+	// server sets it, a client need not.
+	To string `json:"to,omitempty"`
 }
 
 // ProtocolError is a bad client message: its code goes to the client in an error message.
@@ -121,8 +124,9 @@ func DecodeClientMessage(frame []byte) (ClientMessage, *ProtocolError) {
 		if (m.Kind == "callback" && m.Phone == "") || (m.Kind == "email" && m.Email == "") {
 			return m, protoErr(CodeMissingField, "ticket needs the phone number or e-mail address to answer to")
 		}
-	case "forget":
-		// No fields: the connection's own conversation is erased.
+	case "forget", "live", "live_end", "typing":
+		// No fields: forget erases the connection's own conversation; live asks for a person,
+		// live_end leaves them, typing tells them the citizen types.
 	case "":
 		return m, protoErr(CodeMissingField, "message without type")
 	default:
@@ -166,7 +170,7 @@ func checkText(s string, limit int, required bool) (string, *ProtocolError) {
 
 // Option is a way to reach a person that a handoff offers.
 type Option struct {
-	Kind  string `json:"kind"` // agent, callback, email, office
+	Kind  string `json:"kind"` // live, callback, email, office
 	Label string `json:"label"`
 }
 
@@ -255,4 +259,28 @@ type ErrorMessage struct {
 type History struct {
 	Type     string            `json:"type"`
 	Messages []json.RawMessage `json:"messages"`
+}
+
+// Queued tells a citizen waiting for a person their place in the queue.
+type Queued struct {
+	Type     string `json:"type"`
+	Position int    `json:"position"`
+}
+
+// AgentTyping tells a citizen that the person in the chat types.
+type AgentTyping struct {
+	Type string `json:"type"`
+}
+
+// Sent confirms that a citizen's message to a person is stored and on its way.
+type Sent struct {
+	Type    string `json:"type"`
+	ReplyTo string `json:"reply_to"`
+}
+
+// LiveEnded confirms that the citizen left the queue or the chat with a person.
+type LiveEnded struct {
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	Text string `json:"text"`
 }

@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/citybot-project/citybot/bot"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/i18n"
+	"github.com/citybot-project/citybot/relay"
 )
 
 // ServerConfig is what the chat server needs to know beyond its parts.
@@ -39,21 +41,17 @@ type ServerConfig struct {
 	Metrics        *Metrics // nil: nothing is measured
 }
 
-// Agents tells whether people of the service desk are available for a live chat. The service
-// desk (a later feature) implements it; until then NoAgents answers.
-type Agents interface {
-	Online(lang string) bool
+// Live connects a town's chat to its service desk for live chats with a person: the database
+// the desk keeps its queue in, the town, and the instance's relay.
+type Live struct {
+	Pool *pgxpool.Pool
+	Town int
+	Hub  *relay.Hub
 }
-
-// NoAgents is a service desk with nobody in the chat: handoffs offer callbacks and e-mail.
-type NoAgents struct{}
-
-// Online implements Agents.
-func (NoAgents) Online(string) bool { return false }
 
 // Server serves the chat protocol over WebSockets.
 type Server struct {
-	agents   Agents
+	live     *Live // nil: no live chat; handoffs offer callbacks and e-mail
 	turns    *conversation.Service
 	store    *conversation.Store
 	catalog  *i18n.Catalog
@@ -71,7 +69,7 @@ type Server struct {
 // NewServer returns a chat server that runs citizens' turns through turns and keeps their
 // conversations in st, the store turns stores in.
 func NewServer(turns *conversation.Service, st *conversation.Store, cat *i18n.Catalog, city bot.City, cfg ServerConfig, log *slog.Logger, now func() time.Time) *Server {
-	s := &Server{agents: NoAgents{}, turns: turns, store: st, catalog: cat, city: city, cfg: cfg, log: log, now: now,
+	s := &Server{turns: turns, store: st, catalog: cat, city: city, cfg: cfg, log: log, now: now,
 		origins: map[string]bool{}, clients: map[*client]struct{}{}}
 	if s.cfg.WriteWait <= 0 {
 		s.cfg.WriteWait = writeWait
@@ -92,8 +90,8 @@ func NewServer(turns *conversation.Service, st *conversation.Store, cat *i18n.Ca
 	return s
 }
 
-// SetAgents connects the service desk's live agents.
-func (s *Server) SetAgents(a Agents) { s.agents = a }
+// SetLive connects the town's service desk for live chats with a person.
+func (s *Server) SetLive(l *Live) { s.live = l }
 
 // originAllowed accepts the server's own origin, the configured ones, and clients that send no
 // Origin (not browsers). gorilla's default would refuse every city page that embeds the widget.

@@ -417,20 +417,3 @@ func TestTicketAndPurge(t *testing.T) {
 		t.Errorf("after purge: %d rating counts, want %d as before", n, stats)
 	}
 }
-
-type agentsOnline struct{}
-
-func (agentsOnline) Online(string) bool { return true }
-
-func TestHandoffOffersLiveAgentWhenOnline(t *testing.T) {
-	h := newHarness(t, ServerConfig{})
-	h.srv.SetAgents(agentsOnline{})
-	c := mustDial(t, h, "")
-	read(t, c)
-	send(t, c, map[string]any{"type": "handoff", "reason": "user_request"})
-	m := read(t, c)
-	opts, _ := m["options"].([]any)
-	if len(opts) == 0 || opts[0].(map[string]any)["kind"] != "agent" {
-		t.Fatalf("options %v, want a live agent first", m["options"])
-	}
-}

@@ -25,11 +25,15 @@ import (
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/desk"
+	"github.com/citybot-project/citybot/relay"
 	"github.com/citybot-project/citybot/review"
 )
 
 //go:embed templates/*.html
 var templates embed.FS
+
+//go:embed assets
+var assets embed.FS
 
 // Cookie names. The session cookie holds the session's token; the login cookie a token the
 // login form repeats (double submit), since there is no session to bind the form to yet.
@@ -47,6 +51,12 @@ type Console struct {
 	mux  *http.ServeMux
 	sso  *sso        // nil: no single sign-on
 	mail desk.Sender // nil: e-mail requests are answered outside citybot
+	hub  *relay.Hub  // nil: no live chat
+	// translate gives agents a machine translation of what citizens write; nil: none.
+	translate Translator
+	// heartbeat is how often an agent's live chat socket keeps their presence alive and checks
+	// their session.
+	heartbeat time.Duration
 }
 
 // Options are the console's optional parts.
@@ -55,11 +65,15 @@ type Options struct {
 	SSO *SSOConfig
 	// Mail sends the answers to e-mail requests written in the console.
 	Mail desk.Sender
+	// Hub relays the live chats between the instances: agents take citizens over through it.
+	Hub *relay.Hub
+	// Translate translates citizens' messages for agents (a local model); nil: no translation.
+	Translate Translator
 }
 
 // New returns the console over the database's pool.
 func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) *Console {
-	c := &Console{pool: pool, log: log, now: now, mail: o.Mail,
+	c := &Console{pool: pool, log: log, now: now, mail: o.Mail, hub: o.Hub, translate: o.Translate, heartbeat: 20 * time.Second,
 		page: template.Must(template.New("").Funcs(template.FuncMap{"dict": dict}).ParseFS(templates, "templates/*.html")),
 		mux:  http.NewServeMux()}
 	if o.SSO != nil {
@@ -78,6 +92,15 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) 
 	c.mux.HandleFunc("GET /console/t/{town}/review/export", c.session(c.inTown(auth.RoleReviewer, c.export)))
 	c.mux.HandleFunc("GET /console/t/{town}/review/{conversation}", c.session(c.inTown(auth.RoleReviewer, c.transcript)))
 	c.mux.HandleFunc("POST /console/t/{town}/review/verdict", c.session(c.inTown(auth.RoleReviewer, c.verdict)))
+	c.mux.HandleFunc("GET /console/assets/{file}", c.asset)
+	c.mux.HandleFunc("GET /console/t/{town}/live", c.session(c.inTown(auth.RoleAgent, c.live)))
+	c.mux.HandleFunc("GET /console/t/{town}/live/ws", c.session(func(w http.ResponseWriter, r *http.Request, s auth.Session, token string) {
+		c.inTown(auth.RoleAgent, func(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {
+			c.liveSocket(w, r, s, town, token)
+		})(w, r, s, token)
+	}))
+	c.mux.HandleFunc("POST /console/t/{town}/quick-texts", c.session(c.inTown(auth.RoleAdmin, c.addQuickText)))
+	c.mux.HandleFunc("POST /console/t/{town}/quick-texts/delete", c.session(c.inTown(auth.RoleAdmin, c.deleteQuickText)))
 	if c.mail != nil {
 		c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}/reply", c.session(c.inTown(auth.RoleAgent, c.replyTicket)))
 	}
@@ -118,7 +141,16 @@ var texts = map[string]map[string]string{
 		"dashboard": "Überblick", "perday": "Antworten und Übergaben der letzten 30 Tage", "chartdesc": "Balken je Tag: Antworten unten, Übergaben an einen Menschen oben. Die Zahlen stehen in der Tabelle.",
 		"answers": "Antworten", "handoffs": "Übergaben", "astable": "Als Tabelle", "day": "Tag", "ratings": "Bewertungen",
 		"byreason": "Übergaben nach Grund", "bylang": "Nach Sprache", "pages": "Meistzitierte Seiten", "handedoff": "Am häufigsten übergebene Fragen",
-		"count": "Anzahl", "page2": "Seite"},
+		"count": "Anzahl", "page2": "Seite",
+		"live": "Live-Chat", "available": "Verfügbar", "displayname": "Ihr Name im Chat", "queue": "Warteschlange",
+		"nowaiting": "Niemand wartet.", "accept": "Annehmen", "waiting": "wartet seit", "chats": "Ihre Gespräche", "nochats": "Sie führen gerade kein Gespräch.",
+		"message": "Nachricht", "quicktext": "Textbaustein", "insert": "Einfügen", "handback": "An den Assistenten zurückgeben", "endchat": "Gespräch beenden",
+		"citizen": "Bürgerin oder Bürger", "bot": "Assistent (KI)", "you": "Sie", "translation": "Maschinelle Übersetzung", "typing": "schreibt …",
+		"chatended": "Das Gespräch ist beendet.", "newwaiting": "Jemand wartet auf ein Gespräch.", "sources": "Quellen des Assistenten",
+		"liveerror": "Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.", "livebadtext": "Die Nachricht ist leer oder zu lang (höchstens 4.000 Zeichen).",
+		"livetaken":  "Dieses Gespräch wartet nicht mehr: Jemand anderes hat es angenommen, oder die Person ist gegangen.",
+		"quicktexts": "Textbausteine", "title": "Titel", "text": "Text", "add": "Hinzufügen", "delete": "Löschen", "connecting": "Verbindung wird aufgebaut …",
+		"disconnected": "Keine Verbindung. Wir versuchen es erneut …", "language": "Sprache", "livelink": "Live-Chat", "inboxlink": "Anfragen", "sendmsg": "Senden"},
 	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
 		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
 		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
@@ -143,7 +175,16 @@ var texts = map[string]map[string]string{
 		"dashboard": "Overview", "perday": "Answers and handoffs of the last 30 days", "chartdesc": "A bar a day: answers below, handoffs to a person above. The numbers are in the table.",
 		"answers": "Answers", "handoffs": "Handoffs", "astable": "As a table", "day": "Day", "ratings": "Ratings",
 		"byreason": "Handoffs by reason", "bylang": "By language", "pages": "Pages cited most", "handedoff": "Questions handed off most",
-		"count": "Count", "page2": "Page"},
+		"count": "Count", "page2": "Page",
+		"live": "Live chat", "available": "Available", "displayname": "Your name in the chat", "queue": "Queue",
+		"nowaiting": "Nobody is waiting.", "accept": "Accept", "waiting": "waiting since", "chats": "Your conversations", "nochats": "You are in no conversation just now.",
+		"message": "Message", "quicktext": "Quick text", "insert": "Insert", "handback": "Hand back to the assistant", "endchat": "End the conversation",
+		"citizen": "Citizen", "bot": "Assistant (AI)", "you": "You", "translation": "Machine translation", "typing": "is typing …",
+		"chatended": "The conversation has ended.", "newwaiting": "Someone is waiting for a conversation.", "sources": "The assistant's sources",
+		"liveerror": "That did not work. Please try again.", "livebadtext": "The message is empty or too long (at most 4,000 characters).",
+		"livetaken":  "This conversation is no longer waiting: someone else accepted it, or the person left.",
+		"quicktexts": "Quick texts", "title": "Title", "text": "Text", "add": "Add", "delete": "Delete", "connecting": "Connecting …",
+		"disconnected": "No connection. Trying again …", "language": "Language", "livelink": "Live chat", "inboxlink": "Requests", "sendmsg": "Send"},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -179,6 +220,11 @@ type view struct {
 	// The dashboard.
 	Stats review.Dashboard
 	Chart chart
+	// The live chat.
+	Online     bool
+	AgentName  string
+	QuickTexts []desk.QuickText
+	CanEdit    bool
 }
 
 // chart is the dashboard's bar chart: a bar a day, answers below and handoffs above.

@@ -138,7 +138,7 @@ func TestLoginLogoutAndSessions(t *testing.T) {
 		t.Fatalf("login: %d, session cookie %+v", resp.StatusCode, session)
 	}
 	resp, page = b.do("GET", "/console/", nil, nil)
-	if resp.StatusCode != 200 || !strings.Contains(page, "Erika Muster") || !strings.Contains(page, "<td>lindenbrueck</td><td><a href=\"/console/t/lindenbrueck/tickets\">agent</a></td>") ||
+	if resp.StatusCode != 200 || !strings.Contains(page, "Erika Muster") || !strings.Contains(page, "<td>lindenbrueck</td><td><a href=\"/console/t/lindenbrueck/tickets\">agent</a> · <a href=\"/console/t/lindenbrueck/live\">Live-Chat</a></td>") ||
 		!strings.Contains(page, "Abmelden") {
 		t.Errorf("the console: %d %s", resp.StatusCode, page)
 	}

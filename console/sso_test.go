@@ -56,7 +56,7 @@ func TestSingleSignOn(t *testing.T) {
 		t.Errorf("the login page offers no single sign-on: %s", page)
 	}
 	code, page := signIn(&mockoidc.MockUser{Subject: "e1", Email: "Erika@Lindenbrueck.example", EmailVerified: true})
-	if code != 200 || !strings.Contains(page, "Erika Muster") || !strings.Contains(page, "<td>lindenbrueck</td><td><a href=\"/console/t/lindenbrueck/tickets\">agent</a></td>") {
+	if code != 200 || !strings.Contains(page, "Erika Muster") || !strings.Contains(page, "<td>lindenbrueck</td><td><a href=\"/console/t/lindenbrueck/tickets\">agent</a> · <a href=\"/console/t/lindenbrueck/live\">Live-Chat</a></td>") {
 		t.Fatalf("an existing account: %d %s", code, page)
 	}
 	var via string

@@ -14,6 +14,8 @@ type Answerer interface {
 	ReplyStream(ctx context.Context, text, convLang, lang string, onDelta func(string)) (bot.Reply, error)
 	// PersonRequested is the handoff to a citizen who asks for a person without a question.
 	PersonRequested(lang string, agentsOnline bool) bot.Reply
+	// NoAgent is the handoff to a citizen whom nobody of the service desk took in the live chat.
+	NoAgent(lang string) bot.Reply
 }
 
 // Protocol writes a turn's messages as the citizen's client receives them. They are stored as
@@ -70,6 +72,18 @@ func (s *Service) Turn(ctx context.Context, conv *Conversation, askID, text, lan
 func (s *Service) HandOff(ctx context.Context, conv *Conversation, agentsOnline bool, p Protocol) (Exchange, error) {
 	r := s.engine.PersonRequested(conv.Lang, agentsOnline)
 	return s.record(ctx, conv, conv.nextAnswerID(), nil, r, p)
+}
+
+// NoAgent stores and returns the handoff to a citizen who asked for a person in the live chat
+// when nobody took it: a callback or an e-mail answer instead.
+func (s *Service) NoAgent(ctx context.Context, conv *Conversation, p Protocol) (Exchange, error) {
+	return s.record(ctx, conv, conv.nextAnswerID(), nil, s.engine.NoAgent(conv.Lang), p)
+}
+
+// Redact removes the personal data from what a citizen typed for a person of the service desk
+// (the live chat), which is stored and relayed as the answers' questions are.
+func (s *Service) Redact(ctx context.Context, text string) string {
+	return s.redactor.RedactContext(ctx, text)
 }
 
 // question is the citizen's question a reply answers.

@@ -32,6 +32,10 @@ func (e *engineDouble) PersonRequested(lang string, agentsOnline bool) bot.Reply
 	return bot.Reply{Kind: "handoff", Reason: bot.ReasonUserRequest, Text: "A person", Lang: lang, Composer: "extractive"}
 }
 
+func (e *engineDouble) NoAgent(lang string) bot.Reply {
+	return bot.Reply{Kind: "handoff", Reason: bot.ReasonNoAgent, Text: "Nobody", Lang: lang, Composer: "extractive"}
+}
+
 // protocolDouble writes a turn's messages as maps and keeps what was streamed.
 type protocolDouble struct{ streamed []string }
 

@@ -77,7 +77,8 @@ func Stats(ctx context.Context, pool *pgxpool.Pool, town int, to time.Time, days
 	from := to.AddDate(0, 0, -days+1)
 	var d Dashboard
 	q := func(sql string, scan func(pgx.Rows) error) error {
-		rows, err := pool.Query(ctx, sql, town, from, to)
+		// As the town: the roll-ups are behind the wall between towns (migration 0011).
+		rows, err := database.Query(ctx, pool, []int{town}, nil, sql, town, from, to)
 		if err != nil {
 			return err
 		}

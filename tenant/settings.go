@@ -37,6 +37,9 @@ type Settings struct {
 	DeskHours      string   `json:"desk_hours,omitempty"`
 	DeskHolidays   []string `json:"desk_holidays,omitempty"`
 	TicketDueHours int      `json:"ticket_due_hours,omitempty"`
+	// DeskLiveWait is how many seconds a citizen waits for a person in the live chat before a
+	// callback is offered instead (desk.DefaultLiveWait when 0).
+	DeskLiveWait   int      `json:"desk_live_wait,omitempty"`
 	MinConfidence  *float64 `json:"min_confidence,omitempty"`
 	RetentionDays  int      `json:"retention_days,omitempty"`
 	AllowedOrigins []string `json:"allowed_origins,omitempty"`
@@ -136,6 +139,18 @@ var keys = []key{
 			return fmt.Errorf("want a whole number of hours from 1 to 1000")
 		}
 		s.TicketDueHours = n
+		return nil
+	}},
+	{"desk_live_wait", "seconds a citizen waits for a person in the live chat before a callback is offered (default 180)", func(s *Settings, v string) error {
+		if v == "" {
+			s.DeskLiveWait = 0
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3600 {
+			return fmt.Errorf("want a whole number of seconds from 1 to 3600")
+		}
+		s.DeskLiveWait = n
 		return nil
 	}},
 	{"desk_email", "where new callback and e-mail requests are reported (default: contact_email)", func(s *Settings, v string) error {

@@ -46,6 +46,8 @@ func TestSettingsRejectBadValues(t *testing.T) {
 		{"desk_hours", "Mo-Fr 16:00-08:00", "the end after the start"},
 		{"desk_holidays", "24.12.2026", "want a date such as 2026-12-24"},
 		{"ticket_due_hours", "zwei Tage", "ticket_due_hours: want a whole number of hours"},
+		{"desk_live_wait", "3m", "desk_live_wait: want a whole number of seconds"},
+		{"desk_live_wait", "0", "desk_live_wait: want a whole number of seconds"},
 	} {
 		s := Settings{ContactEmail: "alt@stadt.example"}
 		name := "Musterstadt"

@@ -44,6 +44,10 @@
     var m = TEXTS.texts[l || lang] || {};
     return m[id] || TEXTS.texts.de[id] || id;
   }
+  // tf is t with its placeholders filled: tf('ui.queued', {Position: '2'}).
+  function tf(id, data) {
+    return t(id).replace(/\{\{\.([A-Za-z]+)\}\}/g, function (all, k) { return data[k] != null ? String(data[k]) : all; });
+  }
   // The BCP 47 tag of a catalog language: Leichte Sprache is a private use of German.
   function tag(l) { return l === 'de-simple' ? 'de-x-simple' : l; }
   function rtl(l) { return l === 'ar' || l === 'fa'; }
@@ -150,6 +154,10 @@
     ui.log = h('div', { class: 'log', role: 'log', 'aria-live': 'off', tabindex: '0' });
     ui.typingText = h('span');
     ui.typing = h('div', { class: 'typing', hidden: true }, [h('span', { class: 'dots', 'aria-hidden': 'true' }, [h('i'), h('i'), h('i')]), ui.typingText]);
+    // The live chat with a person: the place in the queue, or who writes now, and the way out.
+    ui.liveText = h('p', { id: 'cb-live' });
+    ui.liveBtn = h('button', { type: 'button', class: 'btn2', onclick: endLive });
+    ui.liveBar = h('div', { class: 'livebar', hidden: true }, [icon('person'), ui.liveText, ui.liveBtn]);
     ui.inputLabel = h('label', { for: 'cb-q', class: 'sr' });
     ui.input = h('textarea', { id: 'cb-q', rows: '1', maxlength: String(MAX_TEXT), autocomplete: 'off', 'aria-describedby': 'cb-left',
       oninput: onInput, onkeydown: onInputKey });
@@ -172,7 +180,7 @@
     if (opts.logo) head.unshift(h('img', { class: 'logo', src: opts.logo, alt: '' }));
     ui.panel = h('div', { id: 'cb-panel', class: 'panel', role: 'dialog', 'aria-labelledby': 'cb-title', hidden: true, onkeydown: onPanelKey }, [
       h('div', { class: 'head' }, head),
-      ui.langs, ui.about, ui.status, ui.log, ui.typing,
+      ui.langs, ui.about, ui.status, ui.log, ui.typing, ui.liveBar,
       h('form', { class: 'composer', onsubmit: onSubmit }, [ui.inputLabel, ui.input, ui.send]),
       ui.left,
       h('div', { class: 'tools' }, [ui.human, ui.aboutBtn, ui.forgetBtn, ui.privacy])
@@ -197,9 +205,8 @@
     ui.aboutTitle.textContent = t('ui.about_ai');
     ui.back.textContent = t('ui.back');
     ui.log.setAttribute('aria-label', t('ui.log'));
-    ui.typingText.textContent = t('ui.typing');
-    ui.inputLabel.textContent = t('ui.input');
-    ui.input.setAttribute('placeholder', t('ui.placeholder'));
+    updateTyping();
+    showLive();
     ui.send.setAttribute('aria-label', t('ui.send'));
     ui.humanText.textContent = t('ui.human');
     ui.aboutBtnText.textContent = t('ui.about_ai');
@@ -410,10 +417,14 @@
     return el;
   }
   function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+  // The typing indicator: the assistant while a question waits for its answer (not a message to
+  // a person: no answer from the assistant is coming), or the person while they type.
   function updateTyping() {
-    var waiting = Object.keys(pending).length > 0 && Object.keys(streams).length === 0;
-    ui.typing.hidden = !waiting;
-    if (waiting) scrollDown();
+    var waiting = Object.keys(pending).some(function (id) { return !pending[id].toAgent; }) && Object.keys(streams).length === 0;
+    var person = !waiting && liveMode === 'person' && agentTyping;
+    ui.typingText.textContent = person ? tf('ui.person_typing', { Name: agentName || t('ui.from_person') }) : t('ui.typing');
+    ui.typing.hidden = !waiting && !person;
+    if (waiting || person) scrollDown();
   }
 
   function renderDisclosure() {
@@ -435,11 +446,25 @@
     el.appendChild(h('p', { class: 'text', text: text }));
     return add(el);
   }
+  // renderAgent shows a person's message: named as a person's, without the AI label, sources or
+  // rating. Its accessible name says who wrote it.
   function renderAgent(m) {
     var who = (m.name ? m.name + ' – ' : '') + t('ui.from_person');
     var el = box('agent', m.lang || lang, m.dir || 'auto', who);
+    var id = 'cb-p' + (++seq);
+    el.firstChild.id = id;
+    el.setAttribute('role', 'article');
+    el.setAttribute('aria-labelledby', id);
     el.appendChild(h('p', { class: 'text', text: m.text || '' }));
     return add(el);
+  }
+  // renderSys shows a line of the service itself: a person joined or left, the assistant is back.
+  function renderSys(text) {
+    return add(h('div', { class: 'msg sys', lang: tag(lang), dir: rtl(lang) ? 'rtl' : 'ltr' }, [icon('info'), h('p', { class: 'text', text: text || '' })]));
+  }
+  // markSent notes on a citizen's message that it reached the person's side.
+  function markSent(el) {
+    if (el && !el.querySelector('.sent')) el.appendChild(h('p', { class: 'sent', lang: tag(lang), dir: rtl(lang) ? 'rtl' : 'ltr', text: t('ui.sent') }));
   }
 
   // renderReply builds an answer or handoff: its text with the composer's framing, its sources,
@@ -470,7 +495,7 @@
       var act = null;
       if (o.kind === 'callback' || o.kind === 'email') act = function () { showForm(slot, o, this); };
       else if (o.kind === 'office' && m.contact) act = function () { showContact(slot, m.contact); };
-      // An "agent" option needs a protocol message to accept it; until then it is shown as text.
+      else if (o.kind === 'live') act = askLive;
       return h('li', {}, [act ? h('button', { type: 'button', onclick: act, text: o.label }) : h('span', { text: o.label })]);
     })));
     el.appendChild(slot);
@@ -590,6 +615,7 @@
         announce(t('ui.reconnected'));
         setTimeout(function () { if (!offline) setStatus(''); }, 4000);
       } else setStatus('');
+      if (!m.resumed) setLive('', true); // a new conversation has no person in it
       // A new conversation, or another language: the log starts again (history follows a resume).
       if (!m.resumed || m.conversation_id !== shownConv || m.lang !== shownLang) {
         resetLog();
@@ -626,11 +652,23 @@
       updateTyping();
       var list = m.messages || [];
       list.slice(confirmed).forEach(function (s) {
-        if (s.type === 'ask') renderAsk(s.text, supported(s.lang) ? s.lang : '');
-        else if (s.type === 'answer' || s.type === 'handoff') add(renderReply(s));
+        if (s.type === 'ask') {
+          var el = renderAsk(s.text, supported(s.lang) ? s.lang : '');
+          if (s.to === 'agent') markSent(el);
+        } else if (s.type === 'answer' || s.type === 'handoff') add(renderReply(s));
         else if (s.type === 'agent_message') renderAgent(s);
+        else if (s.type === 'agent_joined' || s.type === 'agent_left' || s.type === 'live_ended') renderSys(s.text);
       });
       confirmed = Math.max(confirmed, list.length);
+      // A person is still in the chat when the last agent_joined has no agent_left or
+      // live_ended after it. A wait in the queue is not in the history: queued follows it.
+      var joined = null;
+      list.forEach(function (s) {
+        if (s.type === 'agent_joined') joined = s;
+        else if (s.type === 'agent_left' || s.type === 'live_ended' || (s.type === 'handoff' && s.reason === 'no_agent')) joined = null;
+      });
+      if (joined) { agentName = joined.name || ''; setLive('person', true); } else if (liveMode === 'person') setLive('', true);
+      else if (liveMode === 'queued') queueStale = setTimeout(function () { queueStale = 0; setLive('', true); }, 3000);
     },
     answer: reply,
     handoff: reply,
@@ -655,9 +693,50 @@
       renderNote('note', t('ui.from_bot'), m.text || m.number);
       announce(m.text || m.number);
     },
+    queued: function (m) {
+      clearTimeout(queueStale); // still waiting after a resume
+      queueStale = 0;
+      var first = liveMode !== 'queued', was = queuePos;
+      queuePos = m.position || 1;
+      if (first) setLive('queued', true);
+      else showLive();
+      if (first || queuePos !== was) announceQueue(first || queuePos === 1);
+    },
+    agent_joined: function (m) {
+      confirmed++;
+      agentName = m.name || '';
+      agentTyping = false;
+      setLive('person');
+      renderSys(m.text);
+      announce(m.text);
+    },
     agent_message: function (m) {
+      confirmed++;
+      if (m.name) agentName = m.name;
+      agentTyping = false;
+      clearTimeout(agentTypingTimer);
+      updateTyping();
       renderAgent(m);
       announce((m.name ? m.name + ', ' : '') + t('ui.from_person') + ': ' + m.text);
+    },
+    agent_typing: function () {
+      if (liveMode !== 'person') return;
+      var burst = !agentTyping;
+      agentTyping = true;
+      clearTimeout(agentTypingTimer);
+      agentTypingTimer = setTimeout(function () { agentTyping = false; updateTyping(); }, 4000);
+      updateTyping();
+      if (burst) announce(ui.typingText.textContent); // once a burst, not on every key
+    },
+    agent_left: liveOver,
+    live_ended: liveOver,
+    sent: function (m) {
+      var p = pending[m.reply_to];
+      if (!p) return;
+      delete pending[m.reply_to];
+      confirmed++;
+      markSent(p.el);
+      updateTyping();
     },
     error: function (m) {
       if (m.code === 'invalid_token') { // a new conversation follows: say so after its disclosure
@@ -670,7 +749,7 @@
       // An error names the question it answers; without one (a rate limit, a failed forget)
       // nothing is coming.
       if (m.reply_to && pending[m.reply_to]) delete pending[m.reply_to];
-      else if (!m.reply_to) { pending = {}; forgetting = false; }
+      else if (!m.reply_to) { pending = {}; forgetting = false; asked = false; ending = false; }
       updateTyping();
       renderNote('err', t('ui.error'), m.message);
       announce(t('ui.error') + ': ' + m.message);
@@ -678,6 +757,7 @@
   };
 
   function reply(m) {
+    if (m.type === 'handoff' && m.reason === 'no_agent') setLive('', true); // the wait is over: other ways follow
     if (m.reply_to && pending[m.reply_to]) {
       delete pending[m.reply_to];
       confirmed++;
@@ -709,12 +789,15 @@
     Object.keys(streams).forEach(function (id) { streams[id].remove(); });
     streams = {};
     delete pending.human;
+    asked = false; // no queued or live_ended is coming on this connection
+    ending = false;
     updateTyping();
     ui.typing.hidden = true;
   }
 
   // The composer: Enter sends, Shift+Enter breaks the line; the protocol's limit is the input's.
-  function onInput() {
+  function onInput(e) {
+    if (e) sendTyping();
     var left = MAX_TEXT - ui.input.value.length;
     ui.left.textContent = t('ui.chars_left').replace('{{.Count}}', count(left));
     ui.input.style.height = 'auto';
@@ -733,7 +816,8 @@
     var id = 'c' + (++seq);
     if (!send({ type: 'ask', id: id, text: text })) return;
     if (forgotShown) { forgotShown = false; setStatus(''); }
-    pending[id] = { el: renderAsk(text), text: text };
+    pending[id] = { el: renderAsk(text), text: text, toAgent: !!liveMode };
+    typedAt = 0;
     ui.input.value = '';
     onInput();
     updateTyping();
@@ -742,6 +826,78 @@
     if (send({ type: 'handoff', reason: 'user_request' })) {
       pending.human = {};
       updateTyping();
+    }
+  }
+
+  // The live chat with a person (docs/protocol.md, "Live chat with a person"). liveMode is ''
+  // (the assistant answers), 'queued' (waiting for a person) or 'person' (a person writes).
+  var liveMode = '', agentName = '', queuePos = 0, agentTyping = false, agentTypingTimer = 0;
+  var queueStale = 0, queueSaid = 0, queueTimer = 0, typedAt = 0, asked = false, ending = false;
+  function askLive() {
+    if (liveMode) { ui.liveBtn.focus(); return; } // already waiting or talking
+    if (!asked && send({ type: 'live' })) asked = true;
+  }
+  function endLive() {
+    if (!ending && send({ type: 'live_end' })) ending = true;
+  }
+  // setLive switches the mode; quiet leaves the announcement to the caller (or to no one, when a
+  // resume restores the mode).
+  function setLive(mode, quiet) {
+    clearTimeout(queueStale);
+    queueStale = 0;
+    asked = false;
+    ending = false;
+    if (mode !== 'queued') { queuePos = 0; clearTimeout(queueTimer); }
+    if (mode !== 'person') { agentTyping = false; clearTimeout(agentTypingTimer); }
+    if (!mode) agentName = '';
+    var had = ui.liveBar.contains(root.activeElement);
+    liveMode = mode;
+    showLive();
+    updateTyping();
+    if (!mode && had) ui.input.focus(); // the bar is gone with its button
+    if (!quiet && mode === 'queued') announceQueue(true);
+  }
+  // showLive shows the mode: the bar above the composer, and the composer's words (a message to a
+  // person, not a question to the assistant).
+  function showLive() {
+    ui.liveBar.hidden = !liveMode;
+    ui.liveBar.className = 'livebar' + (liveMode === 'person' ? ' person' : '');
+    ui.human.hidden = !!liveMode;
+    if (liveMode === 'queued') {
+      ui.liveText.textContent = tf('ui.queued', { Position: count(queuePos || 1) });
+      ui.liveBtn.textContent = t('ui.queue_leave');
+    } else if (liveMode === 'person') {
+      ui.liveText.textContent = tf('ui.with_person', { Name: agentName || t('ui.from_person') });
+      ui.liveBtn.textContent = t('ui.live_end');
+    }
+    ui.inputLabel.textContent = t(liveMode ? 'ui.input_person' : 'ui.input');
+    ui.input.setAttribute('placeholder', t(liveMode ? 'ui.placeholder_person' : 'ui.placeholder'));
+  }
+  // announceQueue says the place in the queue: at once when the wait begins and when the citizen
+  // is next, otherwise at most every 15 seconds, with the latest place.
+  function announceQueue(now) {
+    clearTimeout(queueTimer);
+    var wait = now ? 0 : Math.max(0, queueSaid + 15000 - Date.now());
+    queueTimer = setTimeout(function () {
+      if (liveMode !== 'queued') return;
+      queueSaid = Date.now();
+      announce(ui.liveText.textContent);
+    }, wait);
+  }
+  // liveOver: the person left, or the citizen ended the chat; the server's text says that the
+  // assistant, an AI system, answers again.
+  function liveOver(m) {
+    confirmed++;
+    renderSys(m.text);
+    setLive('', true);
+    announce(m.text);
+  }
+  // typing tells the person that the citizen is typing, at most every 3 seconds.
+  function sendTyping() {
+    if (liveMode !== 'person' || !ui.input.value.trim() || Date.now() - typedAt < 3000) return;
+    if (ws && ws.readyState === 1) {
+      ws.send(JSON.stringify({ type: 'typing' }));
+      typedAt = Date.now();
     }
   }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
@@ -256,6 +257,17 @@ func newEngine(e *env, ix *knowledge.Index, town tenant.Town, cat *i18n.Catalog)
 			Timeout: e.cfg.LLMTimeout, Breaker: e.llm}
 	}
 	return bot.NewEngine(ix, ix, cat, city, cfg, e.log), cat, nil
+}
+
+// translator translates citizens' messages for the service desk's agents with the generative
+// model, where one is configured; nil: none.
+func (e *env) translator() console.Translator {
+	if e.cfg.LLMURL == "" {
+		return nil
+	}
+	l := &bot.LLM{BaseURL: e.cfg.LLMURL, Model: e.cfg.LLMModel, APIKey: e.cfg.LLMKey, Client: &http.Client{},
+		Timeout: e.cfg.LLMTimeout, Breaker: e.llm}
+	return l.Translate
 }
 
 // The knowledge index is what the chat engine retrieves from, detects languages with and asks

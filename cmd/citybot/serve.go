@@ -19,6 +19,7 @@ import (
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/desk"
 	"github.com/citybot-project/citybot/mailer"
+	"github.com/citybot-project/citybot/relay"
 	"github.com/citybot-project/citybot/review"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
@@ -81,7 +82,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		restarts.WithLabelValues("ok").Inc()
 		e.log.Warn("the embedded database had stopped and was started again")
 	})
-	towns := newSites(ctx, e, db, metrics)
+	// The live chats between citizens and the service desk go through PostgreSQL, whichever
+	// instance either side is connected to.
+	hub := relay.NewHub(db.Pool, e.log.With("part", "relay"))
+	go hub.Run(ctx)
+	go desk.RunSweep(ctx, db.Pool, time.Now, 30*time.Second, func(err error) { e.log.Warn("sweep the live chats", "err", err) })
+	towns := newSites(ctx, e, db, metrics, hub)
 	towns.warmDefault(ctx)
 	go towns.runSweep(ctx)
 	go runAuditPurge(ctx, db.Pool, time.Duration(e.cfg.AuditDays)*24*time.Hour, e.log)
@@ -111,7 +117,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		e.log.Info("serving metrics", "addr", mln.Addr().String())
 		go serveMetrics(ctx, mln, reg, e.log)
 	}
-	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now, console.Options{SSO: e.cfg.OIDC, Mail: deskMail})}), towns, e.log)
+	return serveHTTP(ctx, ln, web.Routes(web.Surface{Towns: towns, DB: db, Log: e.log, Console: console.New(db.Pool, e.log, time.Now,
+		console.Options{SSO: e.cfg.OIDC, Mail: deskMail, Hub: hub, Translate: e.translator()})}), towns, e.log)
 }
 
 // servable refuses a deployment with no town a citizen could be greeted by (every welcome names

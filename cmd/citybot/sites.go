@@ -16,6 +16,7 @@ import (
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
 	"github.com/citybot-project/citybot/privacy"
+	"github.com/citybot-project/citybot/relay"
 	"github.com/citybot-project/citybot/tenant"
 	"github.com/citybot-project/citybot/web"
 	"github.com/citybot-project/citybot/widget"
@@ -42,6 +43,7 @@ type sites struct {
 	// addrs are the limits per client address, one for all towns.
 	addrs *chat.AddrLimits
 	life  context.Context // the server's: the sites' background work ends with it
+	hub   *relay.Hub      // the live chats' relay
 	reg   *tenant.Registry[*site]
 
 	mu   sync.Mutex
@@ -55,8 +57,8 @@ type sites struct {
 	defaultChecked time.Time
 }
 
-func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics) *sites {
-	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life,
+func newSites(life context.Context, e *env, db *database.DB, metrics *chat.Metrics, hub *relay.Hub) *sites {
+	s := &sites{e: e, db: db, store: tenant.NewStore(db.Pool), metrics: metrics, life: life, hub: hub,
 		addrs: chat.NewAddrLimits(e.cfg.AddrRate, e.cfg.AddrBurst, e.cfg.AddrConns)}
 	s.reg = tenant.NewRegistry(s.store, e.cfg.TownCheck, s.build)
 	s.reg.OnRetire(func(old *site, gone bool) {
@@ -154,6 +156,9 @@ func (s *sites) build(ctx context.Context, town tenant.Town) (*site, error) {
 	turns := conversation.NewService(st, engine, redactor)
 	city := bot.City{Name: town.Name, PrivacyURL: town.Settings.PrivacyURL, Contact: bot.Contact{Phone: town.Settings.ContactPhone}}
 	srv := chat.NewServer(turns, st, catalog, city, cfg, s.e.log.With("town", town.Slug), time.Now)
+	if s.hub != nil {
+		srv.SetLive(&chat.Live{Pool: s.db.Pool, Town: town.ID, Hub: s.hub})
+	}
 	look := widget.Look{Color: town.Settings.WidgetColor, Title: town.Settings.WidgetTitle, Logo: town.Settings.WidgetLogo}
 	assets, err := widget.New(catalog, "/t/"+town.Slug, look)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"testing/fstest"
 	"text/tabwriter"
 
+	"github.com/citybot-project/citybot/audit"
+	"github.com/citybot-project/citybot/backup"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/knowledge"
@@ -26,6 +28,8 @@ const townsUsage = `towns add SLUG --name NAME [--set key=value ...]
        towns link SLUG --to COLLECTION      (SLUG's bot also searches COLLECTION's pages)
        towns unlink SLUG --from COLLECTION
        towns remove SLUG --yes              (deletes the town and all its data)
+       towns backup SLUG --out FILE         (the town's data, settings and staff roles in one file)
+       towns restore FILE [--as NEWSLUG]    (a town from such a file, under its slug or NEWSLUG)
 
 Manages the towns one deployment serves. SLUG (2 to 40 of a-z, 0-9, -) names the town in URLs
 (/t/SLUG/widget.js) and on the command line (--town SLUG or CITYBOT_TOWN). A value "" restores a
@@ -52,9 +56,12 @@ func cmdTowns(ctx context.Context, e *env, args []string) error {
 	to := fsys.String("to", "", "the collection to link to (link)")
 	from := fsys.String("from", "", "the collection to unlink (unlink)")
 	yes := fsys.Bool("yes", false, "confirm removing the town and all its data (remove)")
-	// The slug comes first, flags after it: "towns add musterstadt --name Musterstadt".
+	out := fsys.String("out", "", "the file to write, - for stdout (backup)")
+	as := fsys.String("as", "", "restore the town under this slug instead of its own (restore)")
+	// The slug comes first, flags after it: "towns add musterstadt --name Musterstadt". For
+	// restore it is the file, where "-" is standard input.
 	var slug string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if len(rest) > 0 && (!strings.HasPrefix(rest[0], "-") || rest[0] == "-") {
 		slug, rest = rest[0], rest[1:]
 	}
 	if err := parse(fsys, rest); err != nil {
@@ -164,6 +171,53 @@ func cmdTowns(ctx context.Context, e *env, args []string) error {
 			return knownTowns(ctx, store, err)
 		}
 		fmt.Fprintf(e.stdout, "town %s and all its data removed\n", slug)
+	case "backup":
+		if err := needSlug(); err != nil {
+			return err
+		}
+		if *out == "" {
+			return fmt.Errorf("%w: towns backup %s needs --out FILE", tenant.ErrInvalid, slug)
+		}
+		h, err := backup.WriteFile(ctx, db.Pool, slug, *out, e.stdout, audit.ActorCLI)
+		if err != nil {
+			return knownTowns(ctx, store, err)
+		}
+		report := e.stdout
+		if *out == "-" {
+			report = e.stderr
+		}
+		var counts []string
+		for _, t := range h.Tables {
+			if t.Rows+t.Backrefs > 0 {
+				counts = append(counts, fmt.Sprintf("%s %d", t.Name, t.Rows+t.Backrefs))
+			}
+		}
+		fmt.Fprintf(report, "town %s backed up to %s (schema %s): %s\n", slug, *out, h.Schema, strings.Join(counts, ", "))
+	case "restore":
+		if slug == "" {
+			fmt.Fprintln(e.stderr, "towns restore needs the backup FILE")
+			return usage()
+		}
+		if *as != "" {
+			if err := tenant.CheckSlug(*as); err != nil {
+				return err
+			}
+		}
+		rep, err := backup.RestoreFile(ctx, db.Pool, slug, e.stdin, *as, audit.ActorCLI)
+		if err != nil {
+			return err
+		}
+		var counts []string
+		for _, t := range rep.Header.Tables {
+			if n := rep.Rows[t.Name]; n > 0 {
+				counts = append(counts, fmt.Sprintf("%s %d", t.Name, n))
+			}
+		}
+		fmt.Fprintf(e.stdout, "town %s restored from the backup of %s made %s: %s\n", rep.Slug, rep.Header.Town,
+			rep.Header.Created.Format("2006-01-02 15:04 MST"), strings.Join(counts, ", "))
+		for _, n := range rep.Notes {
+			fmt.Fprintf(e.stdout, "  left out or changed: %s\n", n)
+		}
 	default:
 		fmt.Fprintf(e.stderr, "unknown towns command %q\n", verb)
 		return usage()

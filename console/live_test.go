@@ -1,0 +1,258 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/citybot-project/citybot/auth"
+	"github.com/citybot-project/citybot/bot"
+	"github.com/citybot-project/citybot/conversation"
+	"github.com/citybot-project/citybot/database/dbtest"
+	"github.com/citybot-project/citybot/desk"
+	"github.com/citybot-project/citybot/relay"
+)
+
+// translationDouble serves the OpenAI chat-completions API as documented (server-sent events),
+// translating whatever it is asked into one fixed English sentence.
+func translationDouble(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Role, Content string } `json:"messages"`
+			Stream   bool                             `json:"stream"`
+		}
+		body, _ := io.ReadAll(r.Body)
+		if r.URL.Path != "/v1/chat/completions" || json.Unmarshal(body, &req) != nil || !req.Stream || len(req.Messages) != 2 ||
+			!strings.Contains(req.Messages[0].Content, "from Turkish into German") {
+			t.Errorf("unexpected request %s: %s", r.URL.Path, body)
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, part := range []string{"Wann hat ", "das Bürgerbüro geöffnet?"} {
+			b, _ := json.Marshal(map[string]any{"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": part}}}})
+			fmt.Fprintf(w, "data: %s\n\n", b)
+		}
+		io.WriteString(w, "data: [DONE]\n\n")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+var wsPath = regexp.MustCompile(`data-ws="([^"]+)"`)
+
+// staffSocket opens the live chat socket of the page at path for b; origin "" is the console's.
+func staffSocket(t *testing.T, b browser, path, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	_, page := b.do("GET", path, nil, nil)
+	m := wsPath.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("%s has no socket", path)
+	}
+	if origin == "" {
+		origin = b.base
+	}
+	d := websocket.Dialer{Jar: b.c.Jar}
+	u := "ws" + strings.TrimPrefix(b.base, "http") + strings.ReplaceAll(m[1], "&amp;", "&")
+	return d.Dial(u, http.Header{"Origin": {origin}})
+}
+
+func readStaff(t *testing.T, c *websocket.Conn, typ string) staffOut {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m staffOut
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if m.Type == typ {
+			return m
+		}
+		if m.Type == "error" {
+			t.Fatalf("waiting for %s: error %s", typ, m.Message)
+		}
+	}
+}
+
+// TestLiveConsole plays an agent's live chat over the staff socket: availability, the queue, a
+// citizen accepted, messages both ways with a machine translation of the citizen's, the hand
+// back, the audit log; and the walls around it: another town's agent, a reviewer, a missing
+// token, a foreign origin, a disabled account.
+func TestLiveConsole(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pool := dbtest.Pool(t)
+	town := dbtest.Town(t, pool, "lindenbrueck")
+	other := dbtest.Town(t, pool, "auenstadt")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	user := func(email, name string, town int, role string) auth.User {
+		u, err := auth.AddUser(ctx, pool, email, name, hash, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auth.Grant(ctx, pool, u.ID, town, role); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	agent := user("erika@lindenbrueck.example", "Erika Muster", town, auth.RoleAgent)
+	user("rita@lindenbrueck.example", "Rita Review", town, auth.RoleReviewer)
+	user("otto@auenstadt.example", "Otto Other", other, auth.RoleAgent)
+	user("paul@lindenbrueck.example", "Paul Second", town, auth.RoleAgent)
+
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC) // a Monday, 10:00 in Berlin: the desk is open
+	clock := func() time.Time { return now }
+	hub := relay.NewHub(pool, slog.New(slog.DiscardHandler))
+	go hub.Run(ctx)
+	for !hub.Listening() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	llm := translationDouble(t)
+	translate := (&bot.LLM{BaseURL: llm.URL + "/v1", Model: "m", Client: llm.Client(), Timeout: 5 * time.Second}).Translate
+	c := New(pool, slog.New(slog.DiscardHandler), clock, Options{Hub: hub, Translate: translate})
+	c.heartbeat = 200 * time.Millisecond
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+
+	b := signIn(t, srv.URL, agent.Email)
+	resp, page := b.do("GET", "/console/t/lindenbrueck/live", nil, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the live page: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"Verfügbar", "Warteschlange", `src="/console/assets/live.js"`, `value="Erika Muster"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the live page lacks %s", want)
+		}
+	}
+	if resp, js := b.do("GET", "/console/assets/live.js", nil, nil); resp.StatusCode != http.StatusOK || !strings.Contains(js, "new WebSocket") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("the live page's script: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	// The walls: a foreign origin, a missing token, another town's agent, a reviewer.
+	if _, resp, err := staffSocket(t, b, "/console/t/lindenbrueck/live", "https://evil.example"); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a foreign origin's socket: %v", err)
+	}
+	d := websocket.Dialer{Jar: b.c.Jar}
+	if _, resp, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/console/t/lindenbrueck/live/ws", http.Header{"Origin": {srv.URL}}); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a socket without the page's token: %v", err)
+	}
+	for _, email := range []string{"otto@auenstadt.example", "rita@lindenbrueck.example"} {
+		ob := signIn(t, srv.URL, email)
+		if resp, _ := ob.do("GET", "/console/t/lindenbrueck/live", nil, nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s on the live page: %d, want 403", email, resp.StatusCode)
+		}
+		if _, resp, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/console/t/lindenbrueck/live/ws?csrf=x", http.Header{"Origin": {srv.URL}}); err == nil || resp.StatusCode == http.StatusSwitchingProtocols {
+			t.Errorf("%s opened the live socket", email)
+		}
+	}
+
+	ws, _, err := staffSocket(t, b, "/console/t/lindenbrueck/live", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if st := readStaff(t, ws, "state"); st.Online || len(st.Queue) != 0 || st.Name != "Erika Muster" {
+		t.Fatalf("state %+v, want offline with an empty queue", st)
+	}
+	if ok, _ := desk.Available(ctx, pool, town, now); ok {
+		t.Fatal("live chat available before anyone is online")
+	}
+	ws.WriteJSON(staffIn{Type: "presence", Online: true, Name: "Erika"})
+	if p := readStaff(t, ws, "presence"); !p.Online || p.Name != "Erika" {
+		t.Fatalf("presence %+v", p)
+	}
+	if ok, _ := desk.Available(ctx, pool, town, now); !ok {
+		t.Fatal("live chat not available with Erika online")
+	}
+	if ok, _ := desk.Available(ctx, pool, other, now); ok {
+		t.Fatal("Erika's presence counts in another town")
+	}
+
+	// A Turkish-speaking citizen asks for a person.
+	conv, _, err := conversation.NewStore(pool, town, clock).Create(ctx, "tr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Request(ctx, pool, town, conv.ID, "tr", now); err != nil {
+		t.Fatal(err)
+	}
+	q := readStaff(t, ws, "queue")
+	if len(q.Queue) != 1 || q.Queue[0].Conv != conv.ID || q.Queue[0].Lang != "tr" {
+		t.Fatalf("queue %+v, want the citizen", q.Queue)
+	}
+	ws.WriteJSON(staffIn{Type: "accept", Chat: q.Queue[0].Chat})
+	j := readStaff(t, ws, "joined")
+	if j.Joined == nil || j.Joined.Conv != conv.ID {
+		t.Fatalf("joined %+v", j)
+	}
+	chat := j.Joined.Chat
+	body, _ := json.Marshal(map[string]any{"type": "ask", "id": "c1", "text": "Belediye ne zaman açık?", "lang": "tr", "to": "agent"})
+	if _, err := desk.CitizenSays(ctx, pool, town, conv.ID, body, now); err != nil {
+		t.Fatal(err)
+	}
+	if l := readStaff(t, ws, "line"); l.Chat != chat || l.Line.Role != "citizen" || !strings.Contains(string(l.Line.Body), "Belediye") {
+		t.Fatalf("line %+v, want the citizen's message", l)
+	}
+	if tr := readStaff(t, ws, "translation"); tr.Chat != chat || tr.From != "tr" || tr.Text != "Wann hat das Bürgerbüro geöffnet?" {
+		t.Fatalf("translation %+v", tr)
+	}
+	ws.WriteJSON(staffIn{Type: "message", Chat: chat, Text: "Montags ab 8 Uhr."})
+	if l := readStaff(t, ws, "line"); l.Line.Role != "agent" || !strings.Contains(string(l.Line.Body), `"name":"Erika"`) {
+		t.Fatalf("line %+v, want Erika's message back", l)
+	}
+	ws.WriteJSON(staffIn{Type: "message", Chat: chat, Text: "   "})
+	readStaff(t, ws, "error")
+	// Paul cannot write into Erika's chat.
+	pb := signIn(t, srv.URL, "paul@lindenbrueck.example")
+	pws, _, err := staffSocket(t, pb, "/console/t/lindenbrueck/live", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readStaff(t, pws, "state")
+	pws.WriteJSON(staffIn{Type: "message", Chat: chat, Text: "Hallo?"})
+	if cl := readStaff(t, pws, "closed"); cl.Chat != chat {
+		t.Fatalf("Paul writing into Erika's chat: %+v", cl)
+	}
+	ws.WriteJSON(staffIn{Type: "release", Chat: chat, Reason: desk.EndHandedBack})
+	if cl := readStaff(t, ws, "closed"); cl.Chat != chat || cl.Reason != desk.EndHandedBack {
+		t.Fatalf("closed %+v", cl)
+	}
+	if _, err := desk.OpenChat(ctx, pool, town, conv.ID); err != desk.ErrNoChat {
+		t.Fatalf("the chat after the hand back: %v", err)
+	}
+	var actions []string
+	rows, _ := pool.Query(ctx, `SELECT action FROM audit_log WHERE town_id = $1 AND actor = $2 ORDER BY id`, town, agent.Email)
+	for rows.Next() {
+		var a string
+		rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if got, want := strings.Join(actions, " "), "live.presence live.accept live.message live.hand_back"; got != want {
+		t.Errorf("audit log %q, want %q", got, want)
+	}
+
+	// Paul's account is disabled: his socket is closed at the next heartbeat.
+	if _, err := auth.Disable(ctx, pool, "paul@lindenbrueck.example"); err != nil {
+		t.Fatal(err)
+	}
+	pws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := pws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("a disabled agent's socket ended with %v, want 1008", err)
+			}
+			break
+		}
+	}
+}
