@@ -86,6 +86,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// instance either side is connected to.
 	hub := relay.NewHub(db.Pool, e.log.With("part", "relay"))
 	go hub.Run(ctx)
+	if reg != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "citybot_live_relay_listening",
+			Help: "1 while the live chat relay listens to PostgreSQL's notifications, 0 while it polls instead."},
+			func() float64 {
+				if hub.Listening() {
+					return 1
+				}
+				return 0
+			}))
+	}
 	go desk.RunSweep(ctx, db.Pool, time.Now, 30*time.Second, func(err error) { e.log.Warn("sweep the live chats", "err", err) })
 	towns := newSites(ctx, e, db, metrics, hub)
 	towns.warmDefault(ctx)
