@@ -25,6 +25,7 @@ import (
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/database"
 	"github.com/citybot-project/citybot/desk"
+	"github.com/citybot-project/citybot/i18n"
 	"github.com/citybot-project/citybot/relay"
 	"github.com/citybot-project/citybot/review"
 )
@@ -57,6 +58,9 @@ type Console struct {
 	// heartbeat is how often an agent's live chat socket keeps their presence alive and checks
 	// their session.
 	heartbeat time.Duration
+	// texts are the console's words, language ("de", "en") to key to text: the i18n package's
+	// console catalog.
+	texts map[string]map[string]string
 }
 
 // Options are the console's optional parts.
@@ -73,7 +77,13 @@ type Options struct {
 
 // New returns the console over the database's pool.
 func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) *Console {
-	c := &Console{pool: pool, log: log, now: now, mail: o.Mail, hub: o.Hub, translate: o.Translate, heartbeat: 20 * time.Second,
+	// The catalog is embedded and its test checks both languages: a failure is a broken
+	// build, as a template that does not parse is.
+	texts, err := i18n.Console()
+	if err != nil {
+		panic(err)
+	}
+	c := &Console{texts: texts, pool: pool, log: log, now: now, mail: o.Mail, hub: o.Hub, translate: o.Translate, heartbeat: 20 * time.Second,
 		page: template.Must(template.New("").Funcs(template.FuncMap{"dict": dict}).ParseFS(templates, "templates/*.html")),
 		mux:  http.NewServeMux()}
 	if o.SSO != nil {
@@ -113,78 +123,6 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
 	c.mux.ServeHTTP(w, r)
-}
-
-// texts are the console's words in German and English, by the browser's preference.
-var texts = map[string]map[string]string{
-	"de": {"signin": "Anmelden", "email": "E-Mail", "password": "Passwort", "submit": "Anmelden", "console": "Service-Konsole",
-		"logout": "Abmelden", "signedin": "Angemeldet als", "roles": "Ihre Rollen", "town": "Ort", "role": "Rolle",
-		"noroles": "Ihr Konto hat noch keine Rolle in einem Ort.", "wrong": "E-Mail-Adresse oder Passwort ist falsch.",
-		"locked":  "Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in 15 Minuten wieder.",
-		"expired": "Das Formular war abgelaufen. Bitte melden Sie sich noch einmal an.",
-		"sso":     "Mit dem Konto der Verwaltung anmelden", "ssodown": "Die Anmeldung der Verwaltung ist gerade nicht erreichbar.",
-		"ssorefused": "Die Anmeldung der Verwaltung wurde nicht bestätigt.", "ssonoemail": "Die Anmeldung nennt keine bestätigte E-Mail-Adresse.",
-		"ssonoaccount": "Für diese E-Mail-Adresse gibt es kein Konto in der Service-Konsole.",
-		"inbox":        "Anfragen", "tickets": "Rückruf- und E-Mail-Anfragen", "open": "Neu", "in_progress": "In Bearbeitung", "done": "Erledigt",
-		"number": "Nummer", "request": "Anfrage", "question": "Letzte Frage", "assignee": "Zuständig", "action": "Bearbeiten",
-		"callback": "Rückruf", "emailreq": "Antwort per E-Mail", "status": "Status", "take": "Übernehmen", "save": "Speichern",
-		"notickets": "Keine Anfragen.", "forbidden": "Dafür fehlt Ihnen die Rolle in diesem Ort.",
-		"replyto": "Antwort an", "send": "Antwort senden", "replied": "Beantwortet:", "due": "fällig", "overdue": "überfällig seit",
-		"notsent": "Die E-Mail konnte nicht gesendet werden; nichts wurde gespeichert. Bitte versuchen Sie es später wieder.",
-		"review":  "Bewertete Antworten", "filter": "Auswahl", "rating": "Bewertung", "any": "alle", "up": "hilfreich", "down": "nicht hilfreich",
-		"withcomment": "nur mit Kommentar", "lang": "Sprache", "reason": "Grund der Übergabe", "composer": "Erzeugt", "page": "Zitierte Seite enthält",
-		"from": "Von", "to": "Bis", "show": "Anzeigen", "exportcsv": "Als CSV exportieren", "exportjson": "Als JSON exportieren",
-		"rated": "Bewertete Antworten", "answer": "Antwort", "verdict": "Urteil", "note": "Notiz", "conversation": "Gespräch",
-		"confidence": "Sicherheit", "norated": "Keine bewerteten Antworten.",
-		"correct": "richtig", "wrong_page": "falsche Seite", "wrong_passage": "richtige Seite, falsche Stelle",
-		"content_missing": "Inhalt fehlt auf der Website", "should_decline": "hätte ablehnen sollen",
-		"dashboard": "Überblick", "perday": "Antworten und Übergaben der letzten 30 Tage", "chartdesc": "Balken je Tag: Antworten unten, Übergaben an einen Menschen oben. Die Zahlen stehen in der Tabelle.",
-		"answers": "Antworten", "handoffs": "Übergaben", "astable": "Als Tabelle", "day": "Tag", "ratings": "Bewertungen",
-		"byreason": "Übergaben nach Grund", "bylang": "Nach Sprache", "pages": "Meistzitierte Seiten", "handedoff": "Am häufigsten übergebene Fragen",
-		"count": "Anzahl", "page2": "Seite",
-		"live": "Live-Chat", "available": "Verfügbar", "displayname": "Ihr Name im Chat", "queue": "Warteschlange",
-		"nowaiting": "Niemand wartet.", "accept": "Annehmen", "waiting": "wartet seit", "chats": "Ihre Gespräche", "nochats": "Sie führen gerade kein Gespräch.",
-		"message": "Nachricht", "quicktext": "Textbaustein", "insert": "Einfügen", "handback": "An den Assistenten zurückgeben", "endchat": "Gespräch beenden",
-		"citizen": "Bürgerin oder Bürger", "bot": "Assistent (KI)", "you": "Sie", "translation": "Maschinelle Übersetzung", "typing": "schreibt …",
-		"chatended": "Das Gespräch ist beendet.", "newwaiting": "Jemand wartet auf ein Gespräch.", "sources": "Quellen des Assistenten",
-		"liveerror": "Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.", "livebadtext": "Die Nachricht ist leer oder zu lang (höchstens 4.000 Zeichen).",
-		"livetaken":  "Dieses Gespräch wartet nicht mehr: Jemand anderes hat es angenommen, oder die Person ist gegangen.",
-		"quicktexts": "Textbausteine", "title": "Titel", "text": "Text", "add": "Hinzufügen", "delete": "Löschen", "connecting": "Verbindung wird aufgebaut …",
-		"disconnected": "Keine Verbindung. Wir versuchen es erneut …", "language": "Sprache", "livelink": "Live-Chat", "inboxlink": "Anfragen", "sendmsg": "Senden"},
-	"en": {"signin": "Sign in", "email": "E-mail", "password": "Password", "submit": "Sign in", "console": "Service console",
-		"logout": "Sign out", "signedin": "Signed in as", "roles": "Your roles", "town": "Town", "role": "Role",
-		"noroles": "Your account has no role in a town yet.", "wrong": "Wrong e-mail address or password.",
-		"locked":  "Too many failed sign-ins. Please try again in 15 minutes.",
-		"expired": "The form had expired. Please sign in again.",
-		"sso":     "Sign in with the administration's account", "ssodown": "The administration's sign-in cannot be reached just now.",
-		"ssorefused": "The administration's sign-in was not confirmed.", "ssonoemail": "The sign-in names no verified e-mail address.",
-		"ssonoaccount": "There is no service console account for this e-mail address.",
-		"inbox":        "Requests", "tickets": "Callback and e-mail requests", "open": "New", "in_progress": "In progress", "done": "Done",
-		"number": "Number", "request": "Request", "question": "Last question", "assignee": "Assigned to", "action": "Edit",
-		"callback": "Callback", "emailreq": "Answer by e-mail", "status": "Status", "take": "Take it", "save": "Save",
-		"notickets": "No requests.", "forbidden": "You have no role in this town for that.",
-		"replyto": "Answer to", "send": "Send the answer", "replied": "Answered:", "due": "due", "overdue": "overdue since",
-		"notsent": "The e-mail could not be sent; nothing was stored. Please try again later.",
-		"review":  "Rated answers", "filter": "Filter", "rating": "Rating", "any": "any", "up": "helpful", "down": "not helpful",
-		"withcomment": "with a comment only", "lang": "Language", "reason": "Handoff reason", "composer": "Composer", "page": "Cited page contains",
-		"from": "From", "to": "To", "show": "Show", "exportcsv": "Export as CSV", "exportjson": "Export as JSON",
-		"rated": "Rated answers", "answer": "Answer", "verdict": "Verdict", "note": "Note", "conversation": "Conversation",
-		"confidence": "Confidence", "norated": "No rated answers.",
-		"correct": "correct", "wrong_page": "wrong page", "wrong_passage": "right page, wrong passage",
-		"content_missing": "content missing on the site", "should_decline": "should have declined",
-		"dashboard": "Overview", "perday": "Answers and handoffs of the last 30 days", "chartdesc": "A bar a day: answers below, handoffs to a person above. The numbers are in the table.",
-		"answers": "Answers", "handoffs": "Handoffs", "astable": "As a table", "day": "Day", "ratings": "Ratings",
-		"byreason": "Handoffs by reason", "bylang": "By language", "pages": "Pages cited most", "handedoff": "Questions handed off most",
-		"count": "Count", "page2": "Page",
-		"live": "Live chat", "available": "Available", "displayname": "Your name in the chat", "queue": "Queue",
-		"nowaiting": "Nobody is waiting.", "accept": "Accept", "waiting": "waiting since", "chats": "Your conversations", "nochats": "You are in no conversation just now.",
-		"message": "Message", "quicktext": "Quick text", "insert": "Insert", "handback": "Hand back to the assistant", "endchat": "End the conversation",
-		"citizen": "Citizen", "bot": "Assistant (AI)", "you": "You", "translation": "Machine translation", "typing": "is typing …",
-		"chatended": "The conversation has ended.", "newwaiting": "Someone is waiting for a conversation.", "sources": "The assistant's sources",
-		"liveerror": "That did not work. Please try again.", "livebadtext": "The message is empty or too long (at most 4,000 characters).",
-		"livetaken":  "This conversation is no longer waiting: someone else accepted it, or the person left.",
-		"quicktexts": "Quick texts", "title": "Title", "text": "Text", "add": "Add", "delete": "Delete", "connecting": "Connecting …",
-		"disconnected": "No connection. Trying again …", "language": "Language", "livelink": "Live chat", "inboxlink": "Requests", "sendmsg": "Send"},
 }
 
 // lang is the console's language for a request: English when the browser prefers it over German.
@@ -272,13 +210,13 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s auth.Sessi
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	c.render(w, r, http.StatusOK, "dashboard.html", view{Title: texts[lang(r)]["dashboard"], User: s.User, CSRF: s.CSRF,
+	c.render(w, r, http.StatusOK, "dashboard.html", view{Title: c.texts[lang(r)]["dashboard"], User: s.User, CSRF: s.CSRF,
 		TownSlug: r.PathValue("town"), Stats: d, Chart: newChart(d)})
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	v.Lang = lang(r)
-	v.T = texts[v.Lang]
+	v.T = c.texts[v.Lang]
 	if v.Title == "" {
 		v.Title = v.T["signin"]
 	}
@@ -302,7 +240,7 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
-	t := texts[lang(r)]
+	t := c.texts[lang(r)]
 	cookie, err := r.Cookie(loginCookie)
 	if err != nil || !sameToken(cookie.Value, r.PostFormValue("csrf")) {
 		c.renderLogin(w, r, http.StatusForbidden, t["expired"], "")
@@ -362,7 +300,7 @@ func (c *Console) session(h func(w http.ResponseWriter, r *http.Request, s auth.
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
-	c.render(w, r, http.StatusOK, "home.html", view{Title: texts[lang(r)]["console"], User: s.User, CSRF: s.CSRF})
+	c.render(w, r, http.StatusOK, "home.html", view{Title: c.texts[lang(r)]["console"], User: s.User, CSRF: s.CSRF})
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s auth.Session, token string) {
@@ -409,7 +347,7 @@ func (c *Console) inTown(role string, h func(w http.ResponseWriter, r *http.Requ
 			return
 		}
 		if !slices.ContainsFunc(append(others, role), func(role string) bool { return s.User.Can(town, role) }) {
-			http.Error(w, texts[lang(r)]["forbidden"], http.StatusForbidden)
+			http.Error(w, c.texts[lang(r)]["forbidden"], http.StatusForbidden)
 			return
 		}
 		h(w, r, s, town)
@@ -427,7 +365,7 @@ func (c *Console) tickets(w http.ResponseWriter, r *http.Request, s auth.Session
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	c.render(w, r, http.StatusOK, "tickets.html", view{Title: texts[lang(r)]["inbox"], User: s.User, CSRF: s.CSRF,
+	c.render(w, r, http.StatusOK, "tickets.html", view{Title: c.texts[lang(r)]["inbox"], User: s.User, CSRF: s.CSRF,
 		TownSlug: r.PathValue("town"), Status: status, States: desk.States, Tickets: list, CanReply: c.mail != nil, Now: c.now()})
 }
 
@@ -460,7 +398,7 @@ func (c *Console) replyTicket(w http.ResponseWriter, r *http.Request, s auth.Ses
 		return
 	case err != nil:
 		c.log.Error("console reply", "err", err)
-		http.Error(w, texts[lang(r)]["notsent"], http.StatusBadGateway)
+		http.Error(w, c.texts[lang(r)]["notsent"], http.StatusBadGateway)
 		return
 	}
 	http.Redirect(w, r, "/console/t/"+r.PathValue("town")+"/tickets?status="+desk.Done, http.StatusSeeOther)
@@ -495,7 +433,7 @@ func (c *Console) review(w http.ResponseWriter, r *http.Request, s auth.Session,
 	}
 	q := r.URL.Query()
 	q.Del("format")
-	c.render(w, r, http.StatusOK, "review.html", view{Title: texts[lang(r)]["review"], User: s.User, CSRF: s.CSRF,
+	c.render(w, r, http.StatusOK, "review.html", view{Title: c.texts[lang(r)]["review"], User: s.User, CSRF: s.CSRF,
 		TownSlug: r.PathValue("town"), Filter: f, From: from, To: to, Query: q.Encode(), Items: items, Verdicts: review.Verdicts})
 }
 
@@ -510,7 +448,7 @@ func (c *Console) transcript(w http.ResponseWriter, r *http.Request, s auth.Sess
 		http.NotFound(w, r)
 		return
 	}
-	c.render(w, r, http.StatusOK, "transcript.html", view{Title: texts[lang(r)]["conversation"], User: s.User, CSRF: s.CSRF,
+	c.render(w, r, http.StatusOK, "transcript.html", view{Title: c.texts[lang(r)]["conversation"], User: s.User, CSRF: s.CSRF,
 		TownSlug: r.PathValue("town"), Items: items})
 }
 

@@ -58,7 +58,7 @@ func (c *Console) live(w http.ResponseWriter, r *http.Request, s auth.Session, t
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	c.render(w, r, http.StatusOK, "live.html", view{Title: texts[lang(r)]["live"], User: s.User, CSRF: s.CSRF,
+	c.render(w, r, http.StatusOK, "live.html", view{Title: c.texts[lang(r)]["live"], User: s.User, CSRF: s.CSRF,
 		TownSlug: r.PathValue("town"), Online: online, AgentName: name, QuickTexts: quick, CanEdit: s.User.Can(town, auth.RoleAdmin)})
 }
 
@@ -322,7 +322,7 @@ func (sc *staffConn) handle(ctx context.Context, m staffIn) {
 		a.Name = name
 		if err := desk.SetPresence(ctx, sc.c.pool, sc.town, a, m.Online, now); err != nil {
 			sc.c.log.Error("console presence", "err", err)
-			sc.fail(0, texts[sc.lang]["liveerror"])
+			sc.fail(0, sc.c.texts[sc.lang]["liveerror"])
 			return
 		}
 		sc.mu.Lock()
@@ -334,7 +334,7 @@ func (sc *staffConn) handle(ctx context.Context, m staffIn) {
 	case "message":
 		text := strings.TrimSpace(m.Text)
 		if text == "" || utf8.RuneCountInString(text) > maxAgentText || !utf8.ValidString(text) {
-			sc.fail(m.Chat, texts[sc.lang]["livebadtext"])
+			sc.fail(m.Chat, sc.c.texts[sc.lang]["livebadtext"])
 			return
 		}
 		if _, err := desk.AgentSays(ctx, sc.c.pool, sc.town, m.Chat, a, text, now); err != nil {
@@ -379,7 +379,7 @@ func (sc *staffConn) chatError(chat int64, err error) {
 		sc.send(staffOut{Type: "closed", Chat: chat, Reason: desk.EndCitizen})
 	default:
 		sc.c.log.Error("console live chat", "err", err)
-		sc.fail(chat, texts[sc.lang]["liveerror"])
+		sc.fail(chat, sc.c.texts[sc.lang]["liveerror"])
 	}
 }
 
@@ -396,14 +396,14 @@ func (sc *staffConn) accept(ctx context.Context, a desk.Agent, chat int64) {
 		}
 	}
 	if conv == "" {
-		sc.fail(chat, texts[sc.lang]["livetaken"])
+		sc.fail(chat, sc.c.texts[sc.lang]["livetaken"])
 		return
 	}
 	sc.watch(conv, chat)
 	ch, err := desk.Accept(ctx, sc.c.pool, sc.town, chat, a, sc.c.now())
 	if errors.Is(err, desk.ErrTaken) {
 		sc.unwatch(conv)
-		sc.fail(chat, texts[sc.lang]["livetaken"])
+		sc.fail(chat, sc.c.texts[sc.lang]["livetaken"])
 		return
 	}
 	if err != nil {

@@ -68,7 +68,7 @@ func (c *Console) ssoStart(w http.ResponseWriter, r *http.Request) {
 	cfg, _, err := c.sso.oauth(r.Context())
 	if err != nil {
 		c.log.Error("console sso", "err", err)
-		c.renderLogin(w, r, http.StatusBadGateway, texts[lang(r)]["ssodown"], "")
+		c.renderLogin(w, r, http.StatusBadGateway, c.texts[lang(r)]["ssodown"], "")
 		return
 	}
 	state, nonce, verifier := randToken(), randToken(), oauth2.GenerateVerifier()
@@ -80,7 +80,7 @@ func (c *Console) ssoStart(w http.ResponseWriter, r *http.Request) {
 // ssoCallback takes the provider's code, checks the ID token (signature, audience, expiry,
 // nonce) and the verified address, and opens a session.
 func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
-	t := texts[lang(r)]
+	t := c.texts[lang(r)]
 	ctx := r.Context()
 	cookie, err := r.Cookie(ssoCookie)
 	parts := strings.Split(func() string {

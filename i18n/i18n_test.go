@@ -2,9 +2,11 @@ package i18n
 
 import (
 	"encoding/json"
+	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestMissingTranslations fails when any catalog lacks a key of the German one, has a key it
@@ -72,5 +74,63 @@ func TestLookupAndOverride(t *testing.T) {
 	}
 	if ui := c.Messages("tr", "ui."); len(ui) == 0 || ui["ui.send"] == "" {
 		t.Errorf("widget messages: %v", ui)
+	}
+}
+
+// TestConsoleTexts fails when the console's German and English files differ in their keys or
+// leave a text empty: the loader would hide an English gap behind German words.
+func TestConsoleTexts(t *testing.T) {
+	raw := map[string]map[string]string{}
+	for _, lang := range []string{"de", "en"} {
+		b, err := consoleFiles.ReadFile("console/" + lang + ".json")
+		if err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		for k, v := range m {
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s: %s is empty", lang, k)
+			}
+		}
+		raw[lang] = m
+	}
+	for k := range raw["de"] {
+		if _, ok := raw["en"][k]; !ok {
+			t.Errorf("en: missing %s", k)
+		}
+	}
+	for k := range raw["en"] {
+		if _, ok := raw["de"][k]; !ok {
+			t.Errorf("en: %s is not in the German texts", k)
+		}
+	}
+	if names, _ := fs.Glob(consoleFiles, "console/*.json"); len(names) != len(raw) {
+		t.Errorf("console texts in %v, tested de and en only", names)
+	}
+	got, err := Console()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["de"]["signin"] != "Anmelden" || got["en"]["signin"] != "Sign in" || len(got["en"]) != len(raw["de"]) {
+		t.Errorf("Console: de %q, en %q, %d English texts", got["de"]["signin"], got["en"]["signin"], len(got["en"]))
+	}
+}
+
+func TestConsoleFallsBackToGerman(t *testing.T) {
+	got, err := readConsole(fstest.MapFS{
+		"console/de.json": {Data: []byte(`{"save": "Speichern", "delete": "Löschen", "add": "Hinzufügen"}`)},
+		"console/en.json": {Data: []byte(`{"save": "Save", "delete": " "}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en := got["en"]; en["save"] != "Save" || en["delete"] != "Löschen" || en["add"] != "Hinzufügen" {
+		t.Errorf("English: %v", en)
+	}
+	if _, err := readConsole(fstest.MapFS{"console/en.json": {Data: []byte(`{}`)}}); err == nil {
+		t.Error("no German texts, no error")
 	}
 }

@@ -10,6 +10,7 @@ package relay
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,7 @@ const (
 	KindMessage = "message" // a stored message of a conversation
 	KindTyping  = "typing"  // someone types in a conversation (not stored)
 	KindQueue   = "queue"   // a town's queue of citizens waiting for a person changed
+	KindProbe   = "probe"   // a hub's check that its notifications arrive
 )
 
 // maxBody is the longest message carried in the notification itself (PostgreSQL's limit is
@@ -48,6 +50,8 @@ type Event struct {
 	Msg  int64           `json:"m,omitempty"`
 	Role string          `json:"r,omitempty"`
 	Body json.RawMessage `json:"b,omitempty"`
+	// Probe names a probe.
+	Probe string `json:"p,omitempty"`
 }
 
 // Notify announces e when tx commits.
@@ -82,6 +86,12 @@ type Hub struct {
 	log  *slog.Logger
 	// Poll is how often the messages are read while the listening connection is down.
 	Poll time.Duration
+	// ProbeEvery is how often the hub checks that notifications reach it, and ProbeWait how
+	// long a probe may take.
+	ProbeEvery, ProbeWait time.Duration
+	// ListenConfig is where the hub listens; nil: where the pool connects. A deployment whose
+	// pool goes through a pooler in transaction mode listens at PostgreSQL itself.
+	ListenConfig *pgx.ConnConfig
 
 	mu     sync.Mutex
 	convs  map[convKey]map[*Sub]struct{}
@@ -97,7 +107,7 @@ type convKey struct {
 
 // NewHub returns the hub of an instance; Run starts it.
 func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
-	return &Hub{pool: pool, log: log, Poll: time.Second, convs: map[convKey]map[*Sub]struct{}{}, queues: map[int]map[*Sub]struct{}{}}
+	return &Hub{pool: pool, log: log, Poll: time.Second, ProbeEvery: 30 * time.Second, ProbeWait: 5 * time.Second, convs: map[convKey]map[*Sub]struct{}{}, queues: map[int]map[*Sub]struct{}{}}
 }
 
 // Sub is one subscriber: a citizen's connection watching its conversation, or an agent's
@@ -249,7 +259,11 @@ func sleep(ctx context.Context, d time.Duration) {
 func (h *Hub) listen(ctx context.Context) error {
 	// A connection of its own, not the pool's: it is held for as long as the instance runs,
 	// and the pool's connections are the answers'.
-	conn, err := pgx.ConnectConfig(ctx, h.pool.Config().ConnConfig.Copy())
+	cfg := h.ListenConfig
+	if cfg == nil {
+		cfg = h.pool.Config().ConnConfig
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
 		return err
 	}
@@ -257,10 +271,38 @@ func (h *Hub) listen(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	h.listening.Store(true)
-	h.poll(ctx) // what was stored before this LISTEN took effect
+	// A LISTEN can succeed and hear nothing (through a pooler in transaction mode, which hands
+	// the session on): the hub counts as listening once a probe it sends through the pool has
+	// come back, and stops once one does not.
+	var probe string
+	var sent, lastProbe time.Time
+	sendProbe := func() error {
+		probe, sent = rand.Text(), time.Now()
+		lastProbe = sent
+		b, _ := json.Marshal(Event{Kind: KindProbe, Probe: probe})
+		_, err := h.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, string(b))
+		return err
+	}
+	if err := sendProbe(); err != nil {
+		return fmt.Errorf("probe the relay: %w", err)
+	}
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		next := lastProbe.Add(h.ProbeEvery)
+		if probe != "" {
+			next = sent.Add(h.ProbeWait)
+		}
+		wctx, cancel := context.WithDeadline(ctx, next)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil && !conn.IsClosed() {
+			if probe != "" {
+				return fmt.Errorf("notifications do not arrive (a pooler in transaction mode between citybot and PostgreSQL?)")
+			}
+			if err := sendProbe(); err != nil {
+				return fmt.Errorf("probe the relay: %w", err)
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -269,7 +311,16 @@ func (h *Hub) listen(ctx context.Context) error {
 			h.log.Error("a live notice that does not parse", "err", err)
 			continue
 		}
-		if e.Kind == KindMessage && e.Body == nil {
+		switch {
+		case e.Kind == KindProbe:
+			if e.Probe == probe {
+				probe = ""
+				if !h.listening.Swap(true) {
+					h.poll(ctx) // what was stored before this LISTEN took effect
+				}
+			}
+			continue
+		case e.Kind == KindMessage && e.Body == nil:
 			if err := h.read(ctx, &e); err != nil {
 				h.log.Error("read a live message", "err", err)
 				continue
