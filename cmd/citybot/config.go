@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/citybot-project/citybot/chat"
 	"github.com/citybot-project/citybot/console"
 	"github.com/citybot-project/citybot/knowledge"
@@ -61,6 +63,7 @@ const (
 	envSMTPURL      = "CITYBOT_SMTP_URL"
 	envSMTPFrom     = "CITYBOT_SMTP_FROM"
 	envPublicURL    = "CITYBOT_PUBLIC_URL"
+	envRelayURL     = "CITYBOT_RELAY_URL"
 	envConnLimits   = "CITYBOT_CONN_LIMITS"
 	envAddrLimits   = "CITYBOT_ADDR_LIMITS"
 	envAddrConns    = "CITYBOT_ADDR_CONNS"
@@ -122,6 +125,9 @@ type config struct {
 	// SMTPURL and SMTPFrom send the desk's mail ("": none); PublicURL is citybot's address as
 	// staff reach it, for links in that mail.
 	SMTPURL, SMTPFrom, PublicURL string
+	// RelayURL is where the live chat's relay LISTENs ("": where DATABASE_URL connects), for a
+	// DATABASE_URL that goes through a pooler in transaction mode.
+	RelayURL string
 	ConnRate                     float64
 	ConnBurst                    int
 	AddrRate                     float64 // 0: no per-address limit
@@ -235,6 +241,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		if _, err := mailer.New(c.SMTPURL, c.SMTPFrom); err != nil {
 			return c, fmt.Errorf("%s or %s: %w", envSMTPURL, envSMTPFrom, err)
+		}
+	}
+	if c.RelayURL = get(envRelayURL, ""); c.RelayURL != "" {
+		if _, err := pgx.ParseConfig(c.RelayURL); err != nil {
+			return c, fmt.Errorf("%s: want a PostgreSQL connection URL (postgres://…) that reaches PostgreSQL itself: %w", envRelayURL, err)
 		}
 	}
 	if c.PublicURL != "" {
@@ -389,6 +400,7 @@ func (c config) print(w io.Writer) {
 	fmt.Fprintf(w, "%s=%s\n", envSMTPURL, redactURL(c.SMTPURL))
 	fmt.Fprintf(w, "%s=%s\n", envSMTPFrom, c.SMTPFrom)
 	fmt.Fprintf(w, "%s=%s\n", envPublicURL, c.PublicURL)
+	fmt.Fprintf(w, "%s=%s\n", envRelayURL, redactURL(c.RelayURL))
 	fmt.Fprintf(w, "%s=%g,%d\n", envConnLimits, c.ConnRate, c.ConnBurst)
 	if c.AddrRate == 0 {
 		fmt.Fprintf(w, "%s=off\n", envAddrLimits)

@@ -72,21 +72,22 @@ func TestUsageAndBadCommandLines(t *testing.T) {
 
 func TestBadConfig(t *testing.T) {
 	for env, want := range map[string]string{
-		"CITYBOT_FETCH_TIMEOUT=soon":          "CITYBOT_FETCH_TIMEOUT",
-		"CITYBOT_WORKERS=-1":                  "CITYBOT_WORKERS",
-		"CITYBOT_EMBED_URL=http://x":          "CITYBOT_EMBED_MODEL",
-		"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33": "CITYBOT_TRUSTED_PROXIES",
-		"CITYBOT_RERANK_TIMEOUT=soon":         "CITYBOT_RERANK_TIMEOUT",
-		"CITYBOT_RERANK_URL=http://x/v1":      "CITYBOT_RERANK_MODEL must name the model",
-		"CITYBOT_RERANK_URL=tei:8080":         "CITYBOT_RERANK_URL",
-		"CITYBOT_LOG_FORMAT=xml":              "CITYBOT_LOG_FORMAT",
-		"CITYBOT_THESAURUS=/nonexistent.dat":  "CITYBOT_THESAURUS",
-		"CITYBOT_AUDIT_DAYS=0":                "CITYBOT_AUDIT_DAYS",
-		"CITYBOT_TOWN_IDLE=never":             "CITYBOT_TOWN_IDLE",
-		"CITYBOT_INGEST_NICE=20":              "CITYBOT_INGEST_NICE",
-		"CITYBOT_OIDC_ISSUER=https://sso.x":   "CITYBOT_OIDC_CLIENT_ID and CITYBOT_OIDC_REDIRECT_URL",
-		"CITYBOT_SMTP_URL=smtp://mail.x":      "CITYBOT_SMTP_FROM must name the sender",
-		"CITYBOT_PUBLIC_URL=chat.x":           "CITYBOT_PUBLIC_URL",
+		"CITYBOT_FETCH_TIMEOUT=soon":            "CITYBOT_FETCH_TIMEOUT",
+		"CITYBOT_WORKERS=-1":                    "CITYBOT_WORKERS",
+		"CITYBOT_EMBED_URL=http://x":            "CITYBOT_EMBED_MODEL",
+		"CITYBOT_TRUSTED_PROXIES=10.0.0.0/33":   "CITYBOT_TRUSTED_PROXIES",
+		"CITYBOT_RERANK_TIMEOUT=soon":           "CITYBOT_RERANK_TIMEOUT",
+		"CITYBOT_RERANK_URL=http://x/v1":        "CITYBOT_RERANK_MODEL must name the model",
+		"CITYBOT_RERANK_URL=tei:8080":           "CITYBOT_RERANK_URL",
+		"CITYBOT_LOG_FORMAT=xml":                "CITYBOT_LOG_FORMAT",
+		"CITYBOT_THESAURUS=/nonexistent.dat":    "CITYBOT_THESAURUS",
+		"CITYBOT_AUDIT_DAYS=0":                  "CITYBOT_AUDIT_DAYS",
+		"CITYBOT_TOWN_IDLE=never":               "CITYBOT_TOWN_IDLE",
+		"CITYBOT_INGEST_NICE=20":                "CITYBOT_INGEST_NICE",
+		"CITYBOT_OIDC_ISSUER=https://sso.x":     "CITYBOT_OIDC_CLIENT_ID and CITYBOT_OIDC_REDIRECT_URL",
+		"CITYBOT_SMTP_URL=smtp://mail.x":        "CITYBOT_SMTP_FROM must name the sender",
+		"CITYBOT_PUBLIC_URL=chat.x":             "CITYBOT_PUBLIC_URL",
+		"CITYBOT_RELAY_URL=postgres://x:y@[::1": "CITYBOT_RELAY_URL",
 	} {
 		k, v, _ := strings.Cut(env, "=")
 		code, _, stderr := citybot(t, map[string]string{k: v}, "config")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -85,6 +86,11 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// The live chats between citizens and the service desk go through PostgreSQL, whichever
 	// instance either side is connected to.
 	hub := relay.NewHub(db.Pool, e.log.With("part", "relay"))
+	if e.cfg.RelayURL != "" {
+		if hub.ListenConfig, err = pgx.ParseConfig(e.cfg.RelayURL); err != nil {
+			return fmt.Errorf("%s: %w", envRelayURL, err)
+		}
+	}
 	go hub.Run(ctx)
 	if reg != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "citybot_live_relay_listening",
