@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -254,5 +255,76 @@ func TestLiveConsole(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestQuickTexts: a town's admin keeps its quick texts on the live page (audited); its agents
+// get them; an agent may not change them, nor another town's admin.
+func TestQuickTexts(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	town := dbtest.Town(t, pool, "lindenbrueck")
+	other := dbtest.Town(t, pool, "auenstadt")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	for _, u := range []struct {
+		email string
+		town  int
+		roles []string
+	}{{"ada@lindenbrueck.example", town, []string{auth.RoleAdmin, auth.RoleAgent}}, {"erika@lindenbrueck.example", town, []string{auth.RoleAgent}},
+		{"otto@auenstadt.example", other, []string{auth.RoleAdmin, auth.RoleAgent}}} {
+		acc, err := auth.AddUser(ctx, pool, u.email, "Jemand", hash, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range u.roles {
+			if err := auth.Grant(ctx, pool, acc.ID, u.town, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
+	t.Cleanup(srv.Close)
+	add := func(b browser, title, body string) int {
+		_, page := b.do("GET", "/console/t/lindenbrueck/live", nil, nil)
+		m := csrfField.FindStringSubmatch(page)
+		token := "none"
+		if m != nil {
+			token = m[1]
+		}
+		resp, _ := b.do("POST", "/console/t/lindenbrueck/quick-texts", url.Values{"csrf": {token}, "title": {title}, "body": {body}}, nil)
+		return resp.StatusCode
+	}
+	admin := signIn(t, srv.URL, "ada@lindenbrueck.example")
+	if code := add(admin, "Öffnungszeiten", "Das Bürgerbüro ist montags bis freitags von 8 bis 16 Uhr geöffnet."); code != http.StatusSeeOther {
+		t.Fatalf("the admin adding a quick text: %d", code)
+	}
+	if code := add(admin, "", "ohne Titel"); code != http.StatusBadRequest {
+		t.Errorf("a quick text without a title: %d, want 400", code)
+	}
+	agent := signIn(t, srv.URL, "erika@lindenbrueck.example")
+	_, page := agent.do("GET", "/console/t/lindenbrueck/live", nil, nil)
+	if !strings.Contains(page, "montags bis freitags von 8 bis 16 Uhr") || strings.Contains(page, `action="/console/t/lindenbrueck/quick-texts"`) {
+		t.Errorf("the agent's live page: the quick text should be there for the script, the admin's form not")
+	}
+	if code := add(agent, "Gebühren", "Alles kostet 10 Euro."); code != http.StatusForbidden {
+		t.Errorf("an agent adding a quick text: %d, want 403", code)
+	}
+	if code := add(signIn(t, srv.URL, "otto@auenstadt.example"), "Fremd", "Aus Auenstadt."); code != http.StatusForbidden {
+		t.Errorf("another town's admin adding a quick text: %d, want 403", code)
+	}
+	texts, err := desk.QuickTexts(ctx, pool, town)
+	if err != nil || len(texts) != 1 {
+		t.Fatalf("quick texts %+v (%v), want the admin's one", texts, err)
+	}
+	_, page = admin.do("GET", "/console/t/lindenbrueck/live", nil, nil)
+	resp, _ := admin.do("POST", "/console/t/lindenbrueck/quick-texts/delete", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]},
+		"id": {fmt.Sprint(texts[0].ID)}}, nil)
+	if texts, _ := desk.QuickTexts(ctx, pool, town); resp.StatusCode != http.StatusSeeOther || len(texts) != 0 {
+		t.Fatalf("delete: %d, %d left", resp.StatusCode, len(texts))
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE town_id = $1 AND action IN ('quick_text.add', 'quick_text.delete')`, town).Scan(&n)
+	if n != 2 {
+		t.Errorf("%d audit entries for quick texts, want 2", n)
 	}
 }

@@ -748,10 +748,13 @@
       }
       // An error names the question it answers; without one (a rate limit, a failed forget)
       // nothing is coming.
-      if (m.reply_to && pending[m.reply_to]) delete pending[m.reply_to];
+      var p = m.reply_to ? pending[m.reply_to] : null;
+      if (p) delete pending[m.reply_to];
       else if (!m.reply_to) { pending = {}; forgetting = false; asked = false; ending = false; }
       updateTyping();
-      renderNote('err', t('ui.error'), m.message);
+      var note = renderNote('err', t('ui.error'), m.message);
+      // The database was away: the question was not taken, and can be sent again from here.
+      if (m.code === 'unavailable' && p && p.text) { note.appendChild(resendRow(p)); scrollDown(); }
       announce(t('ui.error') + ': ' + m.message);
     }
   };
@@ -813,14 +816,37 @@
     e.preventDefault();
     var text = ui.input.value.trim();
     if (!text) return;
-    var id = 'c' + (++seq);
-    if (!send({ type: 'ask', id: id, text: text })) return;
-    if (forgotShown) { forgotShown = false; setStatus(''); }
-    pending[id] = { el: renderAsk(text), text: text, toAgent: !!liveMode };
+    if (!sendAsk(text)) return;
     typedAt = 0;
     ui.input.value = '';
     onInput();
+  }
+  // sendAsk sends a question as a new ask; el is its message in the log when it is already
+  // there (a question sent again), else it is added.
+  function sendAsk(text, el) {
+    var id = 'c' + (++seq);
+    if (!send({ type: 'ask', id: id, text: text })) return false;
+    if (forgotShown) { forgotShown = false; setStatus(''); }
+    pending[id] = { el: el || renderAsk(text), text: text, toAgent: !!liveMode };
     updateTyping();
+    return true;
+  }
+  // resendRow is the button under an unavailable error that sends the question p again: a new
+  // ask with the same text, answered like any other. It goes once used (focus to the composer);
+  // should the database still be away, the next error brings its own button.
+  function resendRow(p) {
+    var q = p.el && p.el.querySelector('.text');
+    if (q && !q.id) q.id = 'cb-m' + (++seq);
+    var row = h('div', { class: 'row' });
+    var btn = h('button', { type: 'button', class: 'btn2 resend', text: t('ui.resend'), 'aria-describedby': q ? q.id : null,
+      onclick: function () {
+        var had = root.activeElement === btn;
+        if (!sendAsk(p.text, p.el && p.el.isConnected ? p.el : null)) return;
+        row.remove();
+        if (had) ui.input.focus();
+      } });
+    row.appendChild(btn);
+    return row;
   }
   function askHuman() {
     if (send({ type: 'handoff', reason: 'user_request' })) {

@@ -74,6 +74,7 @@ export async function startCitybot() {
   await start();
   return {
     base,
+    data, // the data directory: its pg/postmaster.pid names the embedded database's postmaster
     log: () => log,
     restart: async () => { await stopServer(); await start(); },
     cli: (args, input) => run(args, env, input),

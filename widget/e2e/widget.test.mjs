@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { launchChromium, startCitybot } from './citybot.mjs';
 
 const artifacts = new URL('./artifacts/', import.meta.url);
@@ -507,5 +508,107 @@ test('320 CSS px: full-screen panel, no horizontal scrolling, controls in view',
   assert.equal(await anim(), 'cb-blink');
   await page.emulateMedia({ reducedMotion: 'reduce' });
   assert.equal(await anim(), 'none');
+  await clean(s);
+});
+
+// The database away under a question (the embedded PostgreSQL killed, as the OOM killer would):
+// the error offers to send the question again; once serve has started the database again, the
+// button, by keyboard, brings the answer. Last in the file: the outage is over when it ends.
+test('database outage: unavailable error, "Frage erneut senden" by keyboard, answer, axe', async () => {
+  // The postmaster's pid is the first line of pg/postmaster.pid in serve's data directory.
+  const data = bot.data;
+  assert.ok(data, 'the data directory of citybot serve');
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const ready = async () => { try { return (await fetch(bot.base + '/readyz')).ok; } catch { return false; } };
+  const until = async (want, ms) => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if ((await ready()) === want) return true;
+    return false;
+  };
+  const count = (css) => $(page, css).count();
+
+  const s = await open('/widget/test');
+  const { page } = s;
+  const asks = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => {
+    const m = JSON.parse(f.payload);
+    if (m.type === 'ask') asks.push(m);
+  }));
+  await $(page, '.launcher').click();
+  await ask(page, 'Wo melde ich meinen Hund an?'); // warm: pool and conversation in use
+
+  // Kill the postmaster; once /readyz reports the outage, ask. Should the database be back
+  // before the question gets to it (an answer comes), again.
+  const q = 'Was kostet ein Reisepass?';
+  let note = null;
+  for (let i = 0; i < 5 && !note; i++) {
+    assert.ok(await until(true, 60000), 'the database is ready before the kill');
+    const pid = Number((await readFile(join(data, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    if (!(await until(false, 5000))) continue; // back already
+    const bots = await count('.msg.bot'), errs = await count('.msg.err');
+    await $(page, '#cb-q').fill(q);
+    await $(page, '#cb-q').press('Enter');
+    await page.waitForFunction(([b, e]) => {
+      const r = document.querySelector('citybot-widget').shadowRoot;
+      return r.querySelectorAll('.msg.bot').length > b || r.querySelectorAll('.msg.err').length > e;
+    }, [bots, errs], { timeout: 30000 });
+    const err = $(page, '.msg.err').last();
+    if (await count('.msg.err') > errs && await err.locator('button.resend').count() === 1) note = err;
+  }
+  assert.ok(note, 'an unavailable error with "Frage erneut senden"');
+  const failed = asks.at(-1);
+  assert.equal(failed.text, q);
+
+  // The note: the server's text, in the interface's language, and the button named for what it
+  // does, described by the question it sends.
+  assert.match(await note.textContent(), /Fehler.*Frage.*noch einmal/s);
+  assert.equal(await note.getAttribute('lang'), 'de');
+  const btn = note.getByRole('button', { name: 'Frage erneut senden' });
+  assert.equal(await btn.getAttribute('type'), 'button');
+  assert.equal(await $(page, '#' + await btn.getAttribute('aria-describedby')).textContent(), q);
+  await page.waitForFunction(() => /^Fehler: .*noch einmal/.test(
+    document.querySelector('citybot-widget').shadowRoot.querySelector('[aria-live="polite"]').textContent));
+  assert.equal(await $(page, '.typing').isVisible(), false, 'no typing indicator: nothing is coming');
+  await axe(page, 'unavailable error with the resend button');
+  await screenshot(page, 'database-outage');
+
+  // The database back, the button by keyboard: a new ask with the same text, the typing
+  // indicator, the answer. A pooled connection that died with the old server may fail the first
+  // try: its error brings a new button.
+  assert.ok(await until(true, 60000), 'serve starts the killed database again');
+  const mine = await count('.msg.me');
+  let answer = null;
+  for (let i = 0; i < 5 && !answer; i++) {
+    const b = $(page, '.msg.err').last().locator('button.resend');
+    const bots = await count('.msg.bot'), errs = await count('.msg.err'), sent = asks.length;
+    await b.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await b.count(), 0, 'the button is gone once used');
+    assert.equal(await inWidget(page, (h) => h.shadowRoot.activeElement?.id), 'cb-q', 'focus in the composer');
+    assert.equal(await count('.msg.me'), mine, 'the question is not shown twice');
+    assert.ok(await inWidget(page, (h, n) => !h.shadowRoot.querySelector('.typing').hidden ||
+      h.shadowRoot.querySelectorAll('.msg.bot').length > n, bots), 'typing indicator until the answer');
+    for (let w = 0; w < 50 && asks.length === sent; w++) await sleep(100); // the frame's event
+    assert.equal(asks.length, sent + 1, 'one ask sent');
+    assert.equal(asks.at(-1).text, q);
+    assert.ok(!asks.slice(0, -1).some((m) => m.id === asks.at(-1).id), 'a new id');
+    assert.equal(asks.at(-1).lang, failed.lang, 'the language as in the first ask');
+    await page.waitForFunction(([b, e]) => {
+      const r = document.querySelector('citybot-widget').shadowRoot;
+      return r.querySelectorAll('.msg.bot').length > b || r.querySelectorAll('.msg.err').length > e;
+    }, [bots, errs], { timeout: 30000 });
+    if (await count('.msg.bot') > bots) answer = $(page, '.msg.bot').last();
+    else {
+      assert.equal(await $(page, '.msg.err').last().locator('button.resend').count(), 1, 'a new error brings a new button');
+      await sleep(1000);
+      await until(true, 60000);
+    }
+  }
+  assert.ok(answer, 'the question sent again is answered');
+  assert.match(await answer.locator('.sources a').first().getAttribute('href'), /^https:\/\/www\.musterstadt\.example\/.*reisepass/);
+  assert.equal(await $(page, '.typing').isVisible(), false, 'typing indicator gone');
+  await page.waitForFunction(() => /Digitaler Assistent.*Reisepass/s.test(
+    document.querySelector('citybot-widget').shadowRoot.querySelector('[aria-live="polite"]').textContent));
+  await axe(page, 'answered after the resend');
   await clean(s);
 });
