@@ -231,6 +231,9 @@ func (sc *staffConn) run(ctx context.Context) {
 // start tells the console where things are: the agent's presence, the queue, and their chats
 // with what was said so far (after a reload or a restart of either side).
 func (sc *staffConn) start(ctx context.Context) error {
+	if err := desk.Seen(ctx, sc.c.pool, sc.town, sc.agent, sc.c.now()); err != nil {
+		return err
+	}
 	chats, err := desk.Chats(ctx, sc.c.pool, sc.town, sc.agent.ID)
 	if err != nil {
 		return err
@@ -470,7 +473,10 @@ func (sc *staffConn) alive(ctx context.Context) bool {
 		sc.ws.Close()
 		return false
 	}
-	if err := desk.Seen(ctx, sc.c.pool, sc.town, sc.agent.ID, sc.c.now()); err != nil {
+	sc.mu.Lock()
+	a := sc.agent
+	sc.mu.Unlock()
+	if err := desk.Seen(ctx, sc.c.pool, sc.town, a, sc.c.now()); err != nil {
 		sc.c.log.Warn("console presence", "err", err)
 	}
 	return true

@@ -487,10 +487,13 @@ func SetPresence(ctx context.Context, pool *pgxpool.Pool, town int, a Agent, onl
 	})
 }
 
-// Seen keeps agent's presence alive: their console is still there.
-func Seen(ctx context.Context, pool *pgxpool.Pool, town int, agent int64, now time.Time) error {
+// Seen keeps agent's presence alive: their console is still there. An agent not yet known is
+// recorded as present but not available: their chats (an agent may accept without being
+// available for new ones) are theirs while the console is there.
+func Seen(ctx context.Context, pool *pgxpool.Pool, town int, a Agent, now time.Time) error {
 	return database.InTown(ctx, pool, []int{town}, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE agent_presence SET seen_at = $3 WHERE town_id = $1 AND user_id = $2`, town, agent, now)
+		_, err := tx.Exec(ctx, `INSERT INTO agent_presence (town_id, user_id, name, online, seen_at) VALUES ($1, $2, $3, false, $4)
+			ON CONFLICT (town_id, user_id) DO UPDATE SET seen_at = EXCLUDED.seen_at`, town, a.ID, a.Name, now)
 		return err
 	})
 }
