@@ -94,6 +94,7 @@ func New(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time, o Options) 
 	c.mux.HandleFunc("GET /console/login", c.loginForm)
 	c.mux.HandleFunc("POST /console/login", c.login)
 	c.mux.HandleFunc("POST /console/logout", c.session(c.logout))
+	c.mux.HandleFunc("POST /console/logout-everywhere", c.session(c.logoutEverywhere))
 	c.mux.HandleFunc("GET /console/{$}", c.session(c.home))
 	c.mux.HandleFunc("GET /console/t/{town}/tickets", c.session(c.inTown(auth.RoleAgent, c.tickets)))
 	c.mux.HandleFunc("POST /console/t/{town}/tickets/{number}", c.session(c.inTown(auth.RoleAgent, c.updateTicket)))
@@ -312,6 +313,24 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, s auth.Session,
 	})
 	if err != nil {
 		c.log.Error("console logout", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/console/", MaxAge: -1})
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// logoutEverywhere ends every session of the user: the other browsers' too, and their live
+// chat sockets at their next heartbeat.
+func (c *Console) logoutEverywhere(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
+	err := database.InTx(r.Context(), c.pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := auth.EndSessions(ctx, tx, s.User.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{Actor: s.User.Email, Action: "logout.everywhere"})
+	})
+	if err != nil {
+		c.log.Error("console logout everywhere", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -195,3 +195,38 @@ func TestLoginLogoutAndSessions(t *testing.T) {
 		t.Errorf("after five failures: %d", resp.StatusCode)
 	}
 }
+
+// TestLogoutEverywhere: "Überall abmelden" in one browser ends the account's sessions in every
+// other, needs the form's token, and is audited.
+func TestLogoutEverywhere(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	town := dbtest.Town(t, pool, "lindenbrueck")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	u, _ := auth.AddUser(ctx, pool, "erika@lindenbrueck.example", "Erika Muster", hash, false)
+	auth.Grant(ctx, pool, u.ID, town, auth.RoleAgent)
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
+	t.Cleanup(srv.Close)
+	office, home := signIn(t, srv.URL, u.Email), signIn(t, srv.URL, u.Email)
+	_, page := office.do("GET", "/console/", nil, nil)
+	if !strings.Contains(page, "Überall abmelden") {
+		t.Fatal("the console home offers no sign-out everywhere")
+	}
+	if resp, _ := office.do("POST", "/console/logout-everywhere", url.Values{"csrf": {"falsch"}}, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("without the form's token: %d", resp.StatusCode)
+	}
+	resp, _ := office.do("POST", "/console/logout-everywhere", url.Values{"csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/login" {
+		t.Fatalf("sign out everywhere: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for name, b := range map[string]browser{"this browser": office, "the other browser": home} {
+		if resp, _ := b.do("GET", "/console/", nil, nil); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s still signed in: %d", name, resp.StatusCode)
+		}
+	}
+	var n int
+	pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'logout.everywhere'`, u.Email).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d audit entries, want 1", n)
+	}
+}
