@@ -228,8 +228,12 @@ func (c *client) decorate(body json.RawMessage) json.RawMessage {
 // connection ends, or r is stopped; when the wait is over (expire), it ends the wait.
 func (c *client) relayLive(r *liveRun, expire <-chan time.Time) {
 	defer r.sub.Close()
+	var queueDue <-chan time.Time
 	for {
 		select {
+		case <-queueDue:
+			queueDue = nil
+			c.requeued(r)
 		case <-r.stop:
 			return
 		case <-c.done:
@@ -241,6 +245,13 @@ func (c *client) relayLive(r *liveRun, expire <-chan time.Time) {
 		case <-expire:
 			if c.expireLive(r) {
 				return
+			}
+		case <-r.sub.Queue:
+			// The place once for all the changes of the last moment: when many ask for a
+			// person at once, each waiting citizen's place is read a few times a second, not
+			// once for every other citizen.
+			if queueDue == nil {
+				queueDue = time.After(queueCoalesce)
 			}
 		case e := <-r.sub.C:
 			if c.relayed(r, e) {
@@ -270,14 +281,6 @@ func (c *client) relayed(r *liveRun, e relay.Event) bool {
 	switch {
 	case e.Kind == relay.KindTyping && e.Role == "agent":
 		c.queue(AgentTyping{Type: "agent_typing"})
-	case e.Kind == relay.KindQueue && c.live.mode == desk.Queued:
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		chat, err := desk.OpenChat(ctx, c.srv.live.Pool, c.srv.live.Town, c.conv.ID)
-		if err == nil && chat.State == desk.Queued && chat.Position != r.position {
-			r.position = chat.Position
-			c.queue(Queued{Type: "queued", Position: chat.Position})
-		}
 	case e.Kind == relay.KindMessage && e.Role == "agent":
 		var head struct{ Type, ID string }
 		if json.Unmarshal(e.Body, &head) != nil || r.said[head.ID] {
@@ -298,6 +301,26 @@ func (c *client) relayed(r *liveRun, e relay.Event) bool {
 		c.queue(c.decorate(e.Body))
 	}
 	return false
+}
+
+// queueCoalesce is how long a waiting citizen's connection gathers changes of the queue
+// before it reads the citizen's place.
+const queueCoalesce = 300 * time.Millisecond
+
+// requeued tells a waiting citizen their place when it changed.
+func (c *client) requeued(r *liveRun) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.current(r) || c.live.mode != desk.Queued {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	chat, err := desk.OpenChat(ctx, c.srv.live.Pool, c.srv.live.Town, c.conv.ID)
+	if err == nil && chat.State == desk.Queued && chat.Position != r.position {
+		r.position = chat.Position
+		c.queue(Queued{Type: "queued", Position: chat.Position})
+	}
 }
 
 // expireLive ends the wait nobody took and offers a callback; true when the live chat is over.

@@ -27,7 +27,9 @@ type Translator func(ctx context.Context, text, from, to string) (string, error)
 const (
 	staffWriteWait = 10 * time.Second
 	staffPongWait  = 60 * time.Second
-	maxAgentText   = 4000
+	// queueCoalesce is how long the console gathers changes of the queue before it reads it.
+	queueCoalesce = 200 * time.Millisecond
+	maxAgentText  = 4000
 )
 
 // asset serves the console's scripts.
@@ -289,24 +291,30 @@ func (sc *staffConn) transcript(ctx context.Context, ch desk.Chat) (staffChat, e
 	return staffChat{Chat: ch.ID, Conv: ch.Conv, Lang: ch.Lang, Question: ch.Question, Since: ch.QueuedAt, Lines: lines}, nil
 }
 
-// queueLimit is how many waiting citizens the console lists with their conversations.
-const queueLimit = 50
+// The console lists the first queueLimit waiting citizens, each with the last previewLines
+// messages of their conversation.
+const (
+	queueLimit   = 50
+	previewLines = 20
+)
 
 func (sc *staffConn) queue(ctx context.Context) ([]staffChat, error) {
 	q, err := desk.Queue(ctx, sc.c.pool, sc.town)
 	if err != nil {
 		return nil, err
 	}
-	out := []staffChat{}
+	q = q[:min(len(q), queueLimit)]
+	convs := make([]string, len(q))
 	for i, ch := range q {
-		if i == queueLimit {
-			break
-		}
-		lines, _, err := desk.Transcript(ctx, sc.c.pool, sc.town, ch.Conv)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, staffChat{Chat: ch.ID, Conv: ch.Conv, Lang: ch.Lang, Question: ch.Question, Since: ch.QueuedAt, Lines: lines})
+		convs[i] = ch.Conv
+	}
+	previews, err := desk.Previews(ctx, sc.c.pool, sc.town, convs, previewLines)
+	if err != nil {
+		return nil, err
+	}
+	out := []staffChat{}
+	for _, ch := range q {
+		out = append(out, staffChat{Chat: ch.ID, Conv: ch.Conv, Lang: ch.Lang, Question: ch.Question, Since: ch.QueuedAt, Lines: previews[ch.Conv]})
 	}
 	return out, nil
 }
@@ -432,6 +440,7 @@ func (sc *staffConn) relay(ctx context.Context) {
 	defer beat.Stop()
 	ping := time.NewTicker(staffPongWait * 9 / 10)
 	defer ping.Stop()
+	var queueDue <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -450,6 +459,21 @@ func (sc *staffConn) relay(ctx context.Context) {
 		case <-beat.C:
 			if !sc.alive(ctx) {
 				return
+			}
+		case <-queueDue:
+			// The queue once for all the changes of the last moment: when many citizens ask
+			// for a person at once, each agent's console reads it a few times a second, not
+			// once per citizen.
+			queueDue = nil
+			q, err := sc.queue(ctx)
+			if err != nil {
+				sc.c.log.Warn("console queue", "err", err)
+				continue
+			}
+			sc.send(staffOut{Type: "queue", Queue: q})
+		case <-sc.sub.Queue:
+			if queueDue == nil {
+				queueDue = time.After(queueCoalesce)
 			}
 		case e := <-sc.sub.C:
 			sc.relayed(ctx, e)
@@ -484,13 +508,6 @@ func (sc *staffConn) alive(ctx context.Context) bool {
 
 func (sc *staffConn) relayed(ctx context.Context, e relay.Event) {
 	switch e.Kind {
-	case relay.KindQueue:
-		q, err := sc.queue(ctx)
-		if err != nil {
-			sc.c.log.Warn("console queue", "err", err)
-			return
-		}
-		sc.send(staffOut{Type: "queue", Queue: q})
 	case relay.KindTyping:
 		if e.Role == "citizen" {
 			sc.send(staffOut{Type: "typing", Chat: sc.chatOf(e.Conv)})

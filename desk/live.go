@@ -387,6 +387,38 @@ func Transcript(ctx context.Context, pool *pgxpool.Pool, town int, conv string) 
 	return out, last, nil
 }
 
+// Previews are the last perConv messages of each of the conversations, in order, for the
+// agents' queue: one query for the whole queue.
+func Previews(ctx context.Context, pool *pgxpool.Pool, town int, convs []string, perConv int) (map[string][]Line, error) {
+	out := map[string][]Line{}
+	if len(convs) == 0 {
+		return out, nil
+	}
+	err := database.InTown(ctx, pool, []int{town}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT conversation_id::text, id, role, body FROM (
+				SELECT conversation_id, id, role, body, row_number() OVER (PARTITION BY conversation_id ORDER BY id DESC) AS n
+				FROM messages WHERE town_id = $1 AND conversation_id = ANY($2::uuid[])) m
+			WHERE n <= $3 ORDER BY conversation_id, id`, town, convs, perConv)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var conv string
+			var l Line
+			if err := rows.Scan(&conv, &l.ID, &l.Role, &l.Body); err != nil {
+				return err
+			}
+			out[conv] = append(out[conv], l)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the queue's conversations: %w", err)
+	}
+	return out, nil
+}
+
 // Accept gives the waiting chat to agent, tells the citizen (agent_joined, with the agent's
 // name) and writes the audit entry. ErrTaken: it is no longer waiting.
 func Accept(ctx context.Context, pool *pgxpool.Pool, town int, chat int64, a Agent, now time.Time) (Chat, error) {

@@ -117,8 +117,11 @@ func NewHub(pool *pgxpool.Pool, log *slog.Logger) *Hub {
 // in its body. A subscriber that falls behind by more than C holds is dropped: Lost closes, and
 // its connection should close too, so that its client reconnects and reads what it missed.
 type Sub struct {
-	C    chan Event
-	Lost chan struct{}
+	C chan Event
+	// Queue has a town's id when its queue changed: one notice stands for any number of changes
+	// not yet taken, so a burst of them never drops the subscriber.
+	Queue chan int
+	Lost  chan struct{}
 
 	hub  *Hub
 	mu   sync.Mutex // guards lost
@@ -127,7 +130,7 @@ type Sub struct {
 
 // Subscribe returns a subscriber that watches nothing yet.
 func (h *Hub) Subscribe() *Sub {
-	return &Sub{C: make(chan Event, 64), Lost: make(chan struct{}), hub: h}
+	return &Sub{C: make(chan Event, 64), Queue: make(chan int, 1), Lost: make(chan struct{}), hub: h}
 }
 
 // Watch delivers the messages stored in conversation conv of town from now on, and its typing
@@ -211,6 +214,13 @@ func (s *Sub) send(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lost {
+		return
+	}
+	if e.Kind == KindQueue {
+		select {
+		case s.Queue <- e.Town:
+		default: // a notice is waiting already
+		}
 		return
 	}
 	select {

@@ -86,6 +86,8 @@ func TestRelayDeliversToWatchers(t *testing.T) {
 		t.Fatalf("another conversation's subscriber got %+v", e)
 	case e := <-queue.C:
 		t.Fatalf("another town's queue got %+v", e)
+	case tw := <-queue.Queue:
+		t.Fatalf("another town's queue got a notice of town %d", tw)
 	case <-time.After(300 * time.Millisecond):
 	}
 	watcher.Close()
@@ -157,5 +159,38 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the reading subscriber got %d of 100", got)
+	}
+}
+
+// TestQueueNoticesCoalesce: a burst of changes of a town's queue is one notice for a subscriber
+// that has not taken the last, and never drops it.
+func TestQueueNoticesCoalesce(t *testing.T) {
+	pool := dbtest.Pool(t)
+	town := dbtest.Town(t, pool, "lindenbrueck")
+	h := NewHub(pool, quiet)
+	startHub(t, h)
+	for !h.Listening() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := h.Subscribe()
+	s.WatchQueue(town)
+	for range 200 {
+		if err := database.InTown(context.Background(), pool, []int{town}, func(tx pgx.Tx) error {
+			return Notify(context.Background(), tx, Event{Town: town, Kind: KindQueue})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := <-s.Queue; got != town {
+		t.Fatalf("notice of town %d, want %d", got, town)
+	}
+	time.Sleep(300 * time.Millisecond) // the rest of the burst arrives
+	select {
+	case <-s.Lost:
+		t.Fatal("a burst of queue changes dropped the subscriber")
+	default:
+	}
+	if n := len(s.Queue); n > 1 {
+		t.Fatalf("%d notices waiting, want at most one", n)
 	}
 }
