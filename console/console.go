@@ -486,9 +486,11 @@ func (c *Console) verdict(w http.ResponseWriter, r *http.Request, s auth.Session
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	// The same filter again: the form carries it (browsers send no Referer: every response
+	// says Referrer-Policy: no-referrer). Parsed and encoded again, it stays a query.
 	back := "/console/t/" + r.PathValue("town") + "/review"
-	if ref, err := url.Parse(r.Referer()); err == nil && ref.Path == back {
-		back += "?" + ref.RawQuery // the same filter again
+	if f, err := url.ParseQuery(r.PostFormValue("filter")); err == nil && len(f) > 0 {
+		back += "?" + f.Encode()
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -67,8 +67,10 @@ func TestReviewPages(t *testing.T) {
 		t.Errorf("a verdict without the form's token: %d", resp.StatusCode)
 	}
 	verdict.Set("csrf", csrfField.FindStringSubmatch(page)[1])
-	if resp, _ := rita.do("POST", "/console/t/lindenbrueck/review/verdict", verdict, nil); resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("a verdict: %d", resp.StatusCode)
+	verdict.Set("filter", "rating=down&lang=de")
+	if resp, _ := rita.do("POST", "/console/t/lindenbrueck/review/verdict", verdict, nil); resp.StatusCode != http.StatusSeeOther ||
+		resp.Header.Get("Location") != "/console/t/lindenbrueck/review?lang=de&rating=down" {
+		t.Errorf("a verdict: %d, back to %q with the filter", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	resp, body := rita.do("GET", "/console/t/lindenbrueck/review/export?format=csv&rating=down", nil, nil)
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") ||

@@ -50,11 +50,12 @@ async function waitReady(base, proc, limitMs) {
 
 // startCitybot returns the server's base URL, restart() (a shutdown with close code 1001 and a
 // new server on the same port), cli(args, input) (a command on the same database) and stop().
-export async function startCitybot() {
+// env adds to or overrides the environment of every citybot command (e.g. CITYBOT_SMTP_URL).
+export async function startCitybot({ env: extra = {} } = {}) {
   const data = await mkdtemp(join(tmpdir(), 'citybot-e2e-'));
   await chmod(data, 0o755); // as root the database runs as the postgres user
   const env = { ...process.env, CITYBOT_DATA: data, CITYBOT_LOG_LEVEL: 'warn', CITYBOT_CITY: 'Musterstadt',
-    CITYBOT_PRIVACY_URL: 'https://www.musterstadt.example/datenschutz' };
+    CITYBOT_PRIVACY_URL: 'https://www.musterstadt.example/datenschutz', ...extra };
   await run(['ingest', '--dir', 'sample/musterstadt', '--base-url', 'https://www.musterstadt.example'], env);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
