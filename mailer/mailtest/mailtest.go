@@ -56,6 +56,7 @@ type Server struct {
 	got  []Received
 	// Users, when not empty, are the accounts it requires: user -> password.
 	Users map[string]string
+	close func() error
 }
 
 // Received returns the messages taken so far.
@@ -106,16 +107,29 @@ func (x *session) Logout() error { return nil }
 // StartServer runs an SMTP server on loopback until the test ends.
 func StartServer(t testing.TB, users map[string]string) *Server {
 	t.Helper()
+	s, err := Listen(users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Listen runs an SMTP server on a free loopback port until Close: for a process of its own
+// (mailsink) rather than a test.
+func Listen(users map[string]string) (*Server, error) {
 	s := &Server{Users: users}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	s.Addr = ln.Addr().String()
+	s.Addr, s.close = ln.Addr().String(), srv.Close
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return s
+	return s, nil
 }
+
+// Close stops the server.
+func (s *Server) Close() error { return s.close() }

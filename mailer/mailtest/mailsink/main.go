@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/citybot-project/citybot/mailer/mailtest"
@@ -37,11 +36,13 @@ func main() {
 		io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	p := &process{}
-	defer p.end()
-	if err := run(ctx, mailtest.StartServer(p, users), os.Stdout); err != nil {
+	srv, err := mailtest.Listen(users)
+	if err == nil {
+		err = run(ctx, srv, os.Stdout)
+		srv.Close()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mailsink:", err)
-		p.end()
 		os.Exit(1)
 	}
 }
@@ -78,27 +79,4 @@ type message struct {
 	Text    string   `json:"text"`
 	Data    string   `json:"data"`
 	User    string   `json:"user,omitempty"` // who authenticated
-}
-
-// process stands in for the testing.TB that mailtest.StartServer takes: its cleanups run when
-// the process ends, a failure ends the process.
-type process struct {
-	testing.TB // the methods StartServer does not call: nil
-	cleanups   []func()
-}
-
-func (p *process) Helper()          {}
-func (p *process) Cleanup(f func()) { p.cleanups = append(p.cleanups, f) }
-func (p *process) Fatal(args ...any) {
-	fmt.Fprintln(os.Stderr, append([]any{"mailsink:"}, args...)...)
-	p.end()
-	os.Exit(1)
-}
-
-func (p *process) end() {
-	for len(p.cleanups) > 0 {
-		f := p.cleanups[len(p.cleanups)-1]
-		p.cleanups = p.cleanups[:len(p.cleanups)-1]
-		f()
-	}
 }
