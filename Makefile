@@ -7,7 +7,7 @@ BIN := bin/citybot
 SAMPLE_BASE := https://www.musterstadt.example
 SHARED ?= ../shared
 
-.PHONY: setup build demo test test-go test-browser lint fuzz fuzz-short eval eval-auenstadt eval-realpages bench bench-towns sample-data clean
+.PHONY: setup build demo test test-go test-browser lint fuzz fuzz-short eval eval-auenstadt eval-realpages bench bench-towns bench-live sample-data clean
 
 setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chromium and Node.js where missing
 	@bash scripts/setup-debian.sh
@@ -57,14 +57,17 @@ fuzz:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=20000x
 
-# The widget in Debian's Chromium against a real server (widget/e2e). npm ci only when the lock
+# The widget in Debian's Chromium against a real server (widget/e2e); the service desk's mail
+# goes to bin/mailsink (mailer/mailtest's SMTP server as a process). npm ci only when the lock
 # file is newer than the installed packages.
 E2E := widget/e2e
 test-browser: build
+	$(GO) build -o bin/mailsink ./mailer/mailtest/mailsink
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "test-browser: node and npm missing, run make setup"; exit 1; }
 	@if [[ ! -f $(E2E)/node_modules/.package-lock.json || $(E2E)/package-lock.json -nt $(E2E)/node_modules/.package-lock.json ]]; then \
 		cd $(E2E) && npm ci --no-audit --no-fund; fi
-	cd $(E2E) && CITYBOT_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 widget.test.mjs console.test.mjs live.test.mjs
+	cd $(E2E) && CITYBOT_BIN=$(CURDIR)/$(BIN) MAILSINK_BIN=$(CURDIR)/bin/mailsink node --test --test-concurrency=1 \
+		widget.test.mjs console.test.mjs live.test.mjs desk.test.mjs
 
 # The retrieval numbers on the dev questions, as reported in the README.
 eval: build
@@ -91,6 +94,12 @@ bench: build
 # private embedded cluster: about 15 minutes on two cores.
 bench-towns: build
 	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) bench --towns 200 --rounds 3; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
+
+# Live chat across two instances on one database (issue 12's target): 50 agents at one's
+# console, 500 citizens at the other's chat, a minute of messages both ways; in a private
+# embedded cluster, a few minutes on two cores.
+bench-live: build
+	CITYBOT_DATA=$$(mktemp -d) bash -c 'chmod 755 "$$CITYBOT_DATA" && $(BIN) bench --live --rounds 1; rc=$$?; rm -rf "$$CITYBOT_DATA"; exit $$rc'
 
 # Re-copy the sample site and questions from ../shared, where they are written.
 sample-data:

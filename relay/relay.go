@@ -69,15 +69,22 @@ func Notify(ctx context.Context, tx pgx.Tx, e Event) error {
 	return nil
 }
 
+// addMessageSQL stores a message and announces it in one statement (one round trip): the
+// notice carries the message, unless it is too long for one (maxBody), as Notify writes it.
+const addMessageSQL = `WITH m AS (INSERT INTO messages (town_id, conversation_id, role, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id)
+	SELECT m.id, pg_notify($6, CASE WHEN octet_length($4::text) <= $7
+		THEN json_build_object('t', $1::int, 'c', $2::text, 'k', 'message', 'm', m.id, 'r', $3::text, 'b', $4::json)
+		ELSE json_build_object('t', $1::int, 'c', $2::text, 'k', 'message', 'm', m.id, 'r', $3::text) END::text)::text FROM m`
+
 // AddMessage stores a message of conversation conv in tx (which runs as the town) and
 // announces it; it returns the message's id.
 func AddMessage(ctx context.Context, tx pgx.Tx, town int, conv, role string, body []byte, at time.Time) (int64, error) {
 	var id int64
-	if err := tx.QueryRow(ctx, `INSERT INTO messages (town_id, conversation_id, role, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		town, conv, role, body, at).Scan(&id); err != nil {
+	var notified string
+	if err := tx.QueryRow(ctx, addMessageSQL, town, conv, role, body, at, Channel, maxBody).Scan(&id, &notified); err != nil {
 		return 0, fmt.Errorf("store a %s message: %w", role, err)
 	}
-	return id, Notify(ctx, tx, Event{Town: town, Conv: conv, Kind: KindMessage, Msg: id, Role: role, Body: body})
+	return id, nil
 }
 
 // Hub hands the notices to this instance's subscribers.

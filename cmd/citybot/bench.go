@@ -21,7 +21,7 @@ import (
 	"github.com/citybot-project/citybot/tenant"
 )
 
-const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--towns N] [--load] [--faults] [--rounds N]
+const benchUsage = `bench [--site DIR --base-url URL] [--questions GLOB] [--synthetic CHUNKS] [--towns N] [--load] [--faults] [--live] [--rounds N]
 
 Measures, in a scratch database on the configured server (dropped afterwards): ingest of the site
 from an empty index, re-ingest when nothing changed, and retrieval latency over the questions.
@@ -29,7 +29,10 @@ With --synthetic it also generates a corpus of that many chunks from the site's 
 and measures ingest throughput, database size and retrieval latency on it. With --towns N it
 serves the sample city and N towns generated from its sections from one database: ingest,
 each town's retrieval latency, a server's start-up, set-up per town and memory, and the
-other towns' answers while one town ingests.`
+other towns' answers while one town ingests. With --live it starts two servers on one database,
+50 agents at one's console and 500 citizens in live chats with them at the other's chat, and
+measures for a minute how long a citizen's message takes to reach the agent and the agent's
+answer to come back (issue 12's target: p95 within 150 ms).`
 
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("bench", benchUsage, e.stderr)
@@ -45,6 +48,7 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	loadFor := fs.Duration("load-time", 30*time.Second, "length of the --load phase with think time")
 	idle := fs.Int("idle", 10000, "idle connections for --load's memory measurement")
 	faults := fs.Bool("faults", false, "also kill the embedded database, then serve itself, under load (citizens and time as --load)")
+	live := fs.Bool("live", false, "also measure the live chat between 50 agents and 500 citizens across two serve children (one database)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -88,6 +92,11 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *townCount > 0 {
 		if err := benchTowns(ctx, e, *site, *baseURL, *townCount, qs); err != nil {
+			return err
+		}
+	}
+	if *live {
+		if err := benchLive(ctx, e, *site, *baseURL); err != nil {
 			return err
 		}
 	}

@@ -127,17 +127,17 @@ type config struct {
 	SMTPURL, SMTPFrom, PublicURL string
 	// RelayURL is where the live chat's relay LISTENs ("": where DATABASE_URL connects), for a
 	// DATABASE_URL that goes through a pooler in transaction mode.
-	RelayURL string
-	ConnRate                     float64
-	ConnBurst                    int
-	AddrRate                     float64 // 0: no per-address limit
-	AddrBurst                    int
-	AddrConns                    int // 0: no bound on connections per address
-	DBConns                      int
-	LLMURL                       string
-	LLMModel                     string
-	LLMKey                       string
-	LLMTimeout                   time.Duration
+	RelayURL   string
+	ConnRate   float64
+	ConnBurst  int
+	AddrRate   float64 // 0: no per-address limit
+	AddrBurst  int
+	AddrConns  int // 0: no bound on connections per address
+	DBConns    int
+	LLMURL     string
+	LLMModel   string
+	LLMKey     string
+	LLMTimeout time.Duration
 	// The optional cross-encoder reranker (off when RerankURL is empty).
 	RerankURL     string
 	RerankModel   string
