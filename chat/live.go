@@ -65,14 +65,18 @@ func (c *client) stopRun() {
 
 // follow makes r the connection's live chat in state chat and starts relaying it.
 func (c *client) follow(ctx context.Context, r *liveRun, chat desk.Chat) error {
+	var wait time.Duration
+	if chat.State == desk.Queued {
+		var err error
+		if wait, err = desk.Wait(ctx, c.srv.live.Pool, c.srv.live.Town); err != nil {
+			r.sub.Close()
+			return err
+		}
+	}
 	c.stopRun()
 	c.live = liveState{mode: chat.State, run: r}
 	var expire <-chan time.Time
 	if chat.State == desk.Queued {
-		wait, err := desk.Wait(ctx, c.srv.live.Pool, c.srv.live.Town)
-		if err != nil {
-			return err
-		}
 		r.expire = time.NewTimer(max(wait-c.srv.now().Sub(chat.QueuedAt), 0))
 		expire = r.expire.C
 		r.position = chat.Position
