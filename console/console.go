@@ -305,32 +305,26 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, s auth.Session, _
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s auth.Session, token string) {
-	err := database.InTx(r.Context(), c.pool, func(ctx context.Context, tx pgx.Tx) error {
-		if err := auth.Logout(ctx, tx, token); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: s.User.Email, Action: "logout"})
-	})
-	if err != nil {
-		c.log.Error("console logout", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/console/", MaxAge: -1})
-	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+	c.endSessions(w, r, s, "logout", func(ctx context.Context, tx pgx.Tx) error { return auth.Logout(ctx, tx, token) })
 }
 
 // logoutEverywhere ends every session of the user: the other browsers' too, and their live
 // chat sockets at their next heartbeat.
 func (c *Console) logoutEverywhere(w http.ResponseWriter, r *http.Request, s auth.Session, _ string) {
+	c.endSessions(w, r, s, "logout.everywhere", func(ctx context.Context, tx pgx.Tx) error { return auth.EndSessions(ctx, tx, s.User.ID) })
+}
+
+// endSessions ends sessions with end and audits it as action in the same transaction, then
+// sends the browser to the login without its cookie.
+func (c *Console) endSessions(w http.ResponseWriter, r *http.Request, s auth.Session, action string, end func(context.Context, pgx.Tx) error) {
 	err := database.InTx(r.Context(), c.pool, func(ctx context.Context, tx pgx.Tx) error {
-		if err := auth.EndSessions(ctx, tx, s.User.ID); err != nil {
+		if err := end(ctx, tx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{Actor: s.User.Email, Action: "logout.everywhere"})
+		return audit.Record(ctx, tx, audit.Entry{Actor: s.User.Email, Action: action})
 	})
 	if err != nil {
-		c.log.Error("console logout everywhere", "err", err)
+		c.log.Error("console "+action, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -35,7 +35,16 @@ func dbConn(t *testing.T, url string) *pgx.Conn {
 func startChild(t *testing.T, env map[string]string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = []string{"CITYBOT_TEST_MAIN=1", "CITYBOT_TEST_ARGS=" + strings.Join(args, " "), "PATH=" + os.Getenv("PATH")}
+	cmd.Env = []string{"CITYBOT_TEST_MAIN=1", "CITYBOT_TEST_ARGS=" + strings.Join(args, " ")}
+	return startProcess(t, cmd, env, args)
+}
+
+// startProcess starts cmd with PATH and env added to its environment, until the test ends:
+// then it is killed if still running, and what it wrote to standard error is logged if the test
+// failed. args name it in that log.
+func startProcess(t *testing.T, cmd *exec.Cmd, env map[string]string, args []string) *exec.Cmd {
+	t.Helper()
+	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -50,7 +59,7 @@ func startChild(t *testing.T, env map[string]string, args ...string) *exec.Cmd {
 			cmd.Wait()
 		}
 		if t.Failed() {
-			t.Logf("child %v: %s", args, stderr.String())
+			t.Logf("%s %v: %s", filepath.Base(cmd.Path), args, stderr.String())
 		}
 	})
 	return cmd

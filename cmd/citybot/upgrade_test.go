@@ -59,26 +59,7 @@ func buildPrevious(t *testing.T) string {
 // startPrevious runs the previous release's `citybot serve` with env until the test ends.
 func startPrevious(t *testing.T, bin string, env map[string]string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("previous release %v: %s", args, stderr.String())
-		}
-	})
-	return cmd
+	return startProcess(t, exec.Command(bin, args...), env, args)
 }
 
 // TestRollingUpgradeFromThePreviousRelease: the previous release serves citizens; an instance of
