@@ -3,13 +3,8 @@
 // is done with the keyboard alone. Run with `make test-browser`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { launchChromium, startCitybot } from './citybot.mjs';
-
-const artifacts = new URL('./artifacts/', import.meta.url);
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+import { mkdir } from 'node:fs/promises';
+import { artifacts, axe, launchChromium, startCitybot, tabTo } from './citybot.mjs';
 
 let bot, browser;
 before(async () => {
@@ -26,26 +21,7 @@ after(async () => {
   await bot?.stop();
 });
 
-// axe runs axe-core in the page; evaluated through the debugger, as the console's
-// Content-Security-Policy rightly refuses an inline script.
-async function axe(page, what) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`), [], `axe on ${what}`);
-}
 
-// typeInto tabs from the top of the page to the field labelled label and types text.
-async function tabTo(page, label) {
-  for (let i = 0; i < 20; i++) {
-    await page.keyboard.press('Tab');
-    const name = await page.evaluate(() => {
-      const el = document.activeElement;
-      return el?.labels?.[0]?.textContent || el?.textContent || '';
-    });
-    if (name.trim() === label) return;
-  }
-  assert.fail(`Tab never reached ${label}`);
-}
 
 test('sign in and out with the keyboard alone, a wrong password, axe on every state', async () => {
   const context = await browser.newContext({ locale: 'de-DE' });

@@ -13,17 +13,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { launchChromium, startCitybot } from './citybot.mjs';
+import { artifacts, axe, launchChromium, startCitybot, tabTo } from './citybot.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const sinkBin = process.env.MAILSINK_BIN || join(repo, 'bin/mailsink');
-const artifacts = new URL('./artifacts/', import.meta.url);
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const STAFF = 'erika@musterstadt.example';
 const PASSWORD = 'richtig-langes-Passwort';
@@ -92,13 +88,6 @@ after(async () => {
   await sink?.stop();
 });
 
-// axe runs axe-core in the page, evaluated rather than added as a script: the pages' policy
-// refuses inline scripts. It reaches into the widget's open shadow root.
-async function axe(page, what) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const res = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  assert.deepEqual(res.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `axe on ${what}`);
-}
 
 // The citizen's widget, in its shadow root.
 const $ = (page, css) => page.locator('citybot-widget ' + css);
@@ -130,18 +119,6 @@ function parseCSV(text) {
   return records;
 }
 
-// tabTo tabs on from the focus to the control labelled (or reading) label.
-async function tabTo(page, label) {
-  for (let i = 0; i < 40; i++) {
-    await page.keyboard.press('Tab');
-    const name = await page.evaluate(() => {
-      const el = document.activeElement;
-      return el?.labels?.[0]?.textContent || el?.textContent || '';
-    });
-    if (name.trim() === label) return;
-  }
-  assert.fail(`Tab never reached ${label}`);
-}
 
 // signIn signs the member of staff in with the keyboard, once, and returns the console's page.
 async function signIn() {

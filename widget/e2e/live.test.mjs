@@ -13,14 +13,7 @@
 // when the citizen ends the chat. Every use goes through the CONSOLE object below.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { launchChromium } from './citybot.mjs';
+import { axe, launchChromium, sample, screenshot, tabTo } from './citybot.mjs';
 
 const CONSOLE = {
   live: '/console/t/musterstadt/live',
@@ -35,106 +28,24 @@ const LIVE_OPTION = 'Jetzt mit einer Mitarbeiterin oder einem Mitarbeiter chatte
 const EMAIL = 'erika@musterstadt.example';
 const PASSWORD = 'richtig-langes-Passwort';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const bin = process.env.CITYBOT_BIN || join(repo, 'bin/citybot');
-const artifacts = new URL('./artifacts/', import.meta.url);
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-// Two instances on one data directory: the embedded cluster is shared (database/embedded.go),
-// as two instances behind a proxy share one DATABASE_URL. citybot.mjs starts one instance only,
-// so its few helpers are repeated here.
-function run(args, env, input = '') {
-  return new Promise((ok, fail) => {
-    const p = spawn(bin, args, { cwd: repo, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('error', fail);
-    p.on('exit', (code) => (code === 0 ? ok(out) : fail(new Error(`citybot ${args.join(' ')} exited ${code}: ${err}`))));
-    p.stdin.end(input);
-  });
-}
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
-}
-async function serve(env) {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const proc = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`], { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  const end = Date.now() + 60000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`citybot serve exited ${proc.exitCode}: ${log}`);
-    try { if ((await fetch(base + '/readyz')).ok) break; } catch { /* not listening yet */ }
-    if (Date.now() > end) throw new Error(`citybot serve not ready at ${base}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    base,
-    log: () => log,
-    stop: async () => {
-      if (proc.exitCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-let data, env, A, B, browser;
+// Two instances on one data directory: the embedded cluster is shared, as two instances behind
+// a proxy share one DATABASE_URL.
+let site, A, B, browser;
 before(async () => {
-  await mkdir(artifacts, { recursive: true });
-  data = await mkdtemp(join(tmpdir(), 'citybot-live-'));
-  await chmod(data, 0o755); // as root the database runs as the postgres user
-  env = { ...process.env, CITYBOT_DATA: data, CITYBOT_LOG_LEVEL: 'warn', CITYBOT_CITY: 'Musterstadt',
-    CITYBOT_PRIVACY_URL: 'https://www.musterstadt.example/datenschutz', CITYBOT_TOWN_CHECK: '200ms' };
-  await run(['ingest', '--dir', 'sample/musterstadt', '--base-url', 'https://www.musterstadt.example'], env);
+  site = await sample({ env: { CITYBOT_TOWN_CHECK: '200ms' } });
   // The desk is open around the clock, and a citizen waits long enough for the test's agent.
-  await run(['towns', 'set', 'musterstadt', 'desk_hours=Mo-So 00:00-24:00', 'desk_live_wait=600'], env);
-  await run(['users', 'add', '--town', 'musterstadt', '--email', EMAIL, '--name', CONSOLE.agentName,
-    '--role', 'agent', '--password-stdin'], env, PASSWORD + '\n');
-  A = await serve(env);
-  B = await serve(env);
+  await site.cli(['towns', 'set', 'musterstadt', 'desk_hours=Mo-So 00:00-24:00', 'desk_live_wait=600']);
+  await site.cli(['users', 'add', '--town', 'musterstadt', '--email', EMAIL, '--name', CONSOLE.agentName,
+    '--role', 'agent', '--password-stdin'], PASSWORD + '\n');
+  A = await site.serve();
+  B = await site.serve();
   browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
-  await A?.stop();
-  await B?.stop();
-  if (data) await rm(data, { recursive: true, force: true });
+  await site?.remove();
 });
 
-// axe runs axe-core in the page (into the widget's open shadow root); evaluated, as the pages'
-// Content-Security-Policy rightly refuses inline scripts.
-async function axe(page, what) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const res = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  assert.deepEqual(res.violations.map((v) => `${v.id}: ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `axe on ${what}`);
-}
-async function screenshot(page, name) {
-  await page.screenshot({ path: new URL(name + '.png', artifacts).pathname });
-}
-
-// tabTo presses Tab until the focused element's accessible name (aria-label, its label or its
-// text) is name: the agent's flow is done with the keyboard alone.
-async function tabTo(page, name, max = 80) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const got = await page.evaluate(() => {
-      const el = document.activeElement;
-      const byId = el?.getAttribute('aria-labelledby')?.split(' ').map((id) => document.getElementById(id)?.textContent || '').join(' ');
-      return (el?.getAttribute('aria-label') || byId || el?.labels?.[0]?.textContent || el?.textContent || '').trim();
-    });
-    if (got === name) return;
-  }
-  assert.fail(`Tab never reached ${name}`);
-}
 // pressed tells whether a toggle is on, whatever kind of control it is.
 function pressed(page) {
   return page.evaluate(() => {
@@ -363,7 +274,7 @@ test('leaving the queue, and nobody accepting in time: a callback is offered ins
   assert.match(await $(page, '.msg.sys').last().textContent(), /beendet/);
 
   // A short wait, and the agent does not accept: handoff no_agent, with the other ways.
-  await run(['towns', 'set', 'musterstadt', 'desk_live_wait=3'], env);
+  await site.cli(['towns', 'set', 'musterstadt', 'desk_live_wait=3']);
   await new Promise((r) => setTimeout(r, 1000)); // CITYBOT_TOWN_CHECK is 200 ms
   await askPerson(page);
   await agent.page.getByRole('button', { name: CONSOLE.accept }).first().waitFor(); // offered, not taken
@@ -374,7 +285,7 @@ test('leaving the queue, and nobody accepting in time: a callback is offered ins
   assert.ok(await noAgent.getByRole('button', { name: 'Rückruf anfordern' }).count() === 1);
   assert.equal(await $(page, '.livebar').isVisible(), false);
   await axe(page, 'the widget after no_agent');
-  await run(['towns', 'set', 'musterstadt', 'desk_live_wait=600'], env);
+  await site.cli(['towns', 'set', 'musterstadt', 'desk_live_wait=600']);
   assert.deepEqual(c.errors, []);
   await c.context.close();
   await agent.context.close();

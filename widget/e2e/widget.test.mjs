@@ -4,13 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { launchChromium, startCitybot } from './citybot.mjs';
-
-const artifacts = new URL('./artifacts/', import.meta.url);
-const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+import { artifacts, axe, launchChromium, screenshot, startCitybot } from './citybot.mjs';
 
 let bot, browser;
 before(async () => {
@@ -82,17 +77,6 @@ async function ask(page, text) {
   const reply = $(page, '.msg.bot').nth(n);
   await reply.waitFor();
   return reply;
-}
-// axe runs axe-core over the page, into the widget's open shadow root. Evaluated rather than
-// added as a script tag: the page's policy rightly refuses inline scripts.
-async function axe(page, label) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const res = await page.evaluate((tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }), WCAG);
-  const found = res.violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-  assert.deepEqual(found, [], `axe violations, ${label}`);
-}
-async function screenshot(page, name) {
-  await page.screenshot({ path: new URL(name + '.png', artifacts).pathname });
 }
 
 // The city's styles and script work as before; the widget adds one host element and its bundle.
