@@ -15,7 +15,10 @@ setup: ## install PostgreSQL, pgvector (built from Debian's source package), Chr
 build:
 	$(GO) build -o $(BIN) ./cmd/citybot
 
-# Ingests the sample site (unchanged pages cost nothing) and serves it on http://localhost:8080.
+# Ingests the sample site (unchanged pages cost nothing) and serves it on http://localhost:8080,
+# with the service desk open around the clock and a demo account for the console (agent,
+# reviewer, admin), whose new password is printed at every start.
+DEMO_STAFF := demo@musterstadt.example
 # As root the database runs as the postgres user, which cannot enter a checkout under /root: the
 # demo's data then lives in /var/lib/citybot-demo.
 demo: setup build
@@ -24,7 +27,13 @@ demo: setup build
 		data=/var/lib/citybot-demo; mkdir -p $$data; echo "demo: data in $$data"; fi; \
 	export CITYBOT_DATA=$$data CITYBOT_CITY=$${CITYBOT_CITY:-Musterstadt} \
 		CITYBOT_PRIVACY_URL=$${CITYBOT_PRIVACY_URL:-$(SAMPLE_BASE)/datenschutz}; \
-	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && $(BIN) serve
+	$(BIN) ingest --dir sample/musterstadt --base-url $(SAMPLE_BASE) && \
+	$(BIN) towns set musterstadt "desk_hours=Mo-So 00:00-24:00" >/dev/null && \
+	for role in agent reviewer admin; do \
+		$(BIN) users add --town musterstadt --email $(DEMO_STAFF) --name "Demo" --role $$role >/dev/null || exit 1; done && \
+	echo "demo: the service console is http://localhost:8080/console/login for $(DEMO_STAFF) (agent, reviewer, admin)" && \
+	$(BIN) users reset-password --email $(DEMO_STAFF) | tail -1 && \
+	$(BIN) serve
 
 test: setup lint eval test-go fuzz-short test-browser
 
