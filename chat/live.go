@@ -105,9 +105,13 @@ func (c *client) requestLive(ctx context.Context) error {
 	if err != nil {
 		r.sub.Close()
 		if errors.Is(err, desk.ErrNoAgent) {
+			c.srv.cfg.Metrics.lived("unavailable")
 			return c.noAgent(ctx)
 		}
 		return err
+	}
+	if chat.Created {
+		c.srv.cfg.Metrics.lived("queued")
 	}
 	for _, id := range chat.Said {
 		r.said[id] = true
@@ -190,6 +194,7 @@ func (c *client) leaveLive(ctx context.Context) error {
 		return err
 	}
 	c.stopRun()
+	c.srv.cfg.Metrics.lived("left")
 	c.queue(LiveEnded{Type: "live_ended", Text: c.srv.catalog.T(c.conv.Lang, "live.ended", nil)})
 	return nil
 }
@@ -293,6 +298,7 @@ func (c *client) relayed(r *liveRun, e relay.Event) bool {
 		r.said[head.ID] = true
 		switch head.Type {
 		case "agent_joined":
+			c.srv.cfg.Metrics.lived("accepted")
 			c.live.mode = desk.Active
 			r.sub.UnwatchQueue(c.srv.live.Town)
 		case "agent_left", "live_ended":
@@ -346,6 +352,7 @@ func (c *client) expireLive(r *liveRun) bool {
 		return false // an agent accepted just now: the relay brings them
 	}
 	c.live = liveState{}
+	c.srv.cfg.Metrics.lived("timeout")
 	if err := c.noAgent(ctx); err != nil {
 		c.srv.log.Error("offer a callback after the wait", "err", err)
 	}

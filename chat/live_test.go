@@ -9,6 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/desk"
@@ -97,8 +99,14 @@ func (d *liveDesk) fromCitizen(t *testing.T) map[string]any {
 	}
 }
 
+// liveCount is how many live chats the town's metrics counted with outcome.
+func liveCount(m *Metrics, outcome string) float64 {
+	return testutil.ToFloat64(m.live.WithLabelValues("musterstadt", outcome))
+}
+
 func TestLiveChatWithAPerson(t *testing.T) {
-	h := newHarness(t, ServerConfig{})
+	m := NewMetrics(prometheus.NewRegistry()).ForTown("musterstadt")
+	h := newHarness(t, ServerConfig{Metrics: m})
 	d := withLive(t, h, `{"desk_hours": "Mo-So 00:00-24:00"}`)
 	ctx := context.Background()
 
@@ -218,6 +226,11 @@ func TestLiveChatWithAPerson(t *testing.T) {
 		t.Fatalf("queue %+v after the citizen left, want empty", q)
 	}
 
+	for outcome, want := range map[string]float64{"queued": 2, "accepted": 1, "left": 1, "timeout": 0, "unavailable": 0} {
+		if got := liveCount(m, outcome); got != want {
+			t.Errorf("live chats %s: %v, want %v", outcome, got, want)
+		}
+	}
 	var actions []string
 	rows, _ := h.pool.Query(ctx, `SELECT action FROM audit_log WHERE town_id = $1 AND actor = $2 ORDER BY id`, d.town, d.agent.Email)
 	for rows.Next() {
@@ -231,7 +244,8 @@ func TestLiveChatWithAPerson(t *testing.T) {
 }
 
 func TestLiveChatNobodyTakesIt(t *testing.T) {
-	h := newHarness(t, ServerConfig{})
+	m := NewMetrics(prometheus.NewRegistry()).ForTown("musterstadt")
+	h := newHarness(t, ServerConfig{Metrics: m})
 	d := withLive(t, h, `{"desk_hours": "Mo-So 00:00-24:00", "desk_live_wait": 1}`)
 	c := mustDial(t, h, "")
 	read(t, c)
@@ -252,6 +266,9 @@ func TestLiveChatNobodyTakesIt(t *testing.T) {
 	if q, _ := desk.Queue(context.Background(), d.pool, d.town); len(q) != 0 {
 		t.Fatalf("queue %+v after the wait, want empty", q)
 	}
+	if got := liveCount(m, "timeout"); got != 1 {
+		t.Errorf("live chats timed out: %v, want 1", got)
+	}
 	// Rated like any handoff.
 	send(t, c, map[string]any{"type": "rate", "answer_id": ho["id"], "value": "down"})
 	if m := read(t, c); m["type"] != "rated" {
@@ -260,7 +277,8 @@ func TestLiveChatNobodyTakesIt(t *testing.T) {
 }
 
 func TestLiveChatOutsideOfficeHours(t *testing.T) {
-	h := newHarness(t, ServerConfig{})
+	m := NewMetrics(prometheus.NewRegistry()).ForTown("musterstadt")
+	h := newHarness(t, ServerConfig{Metrics: m})
 	// Open day and night, but today is a holiday.
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
@@ -278,8 +296,11 @@ func TestLiveChatOutsideOfficeHours(t *testing.T) {
 		}
 	}
 	send(t, c, map[string]any{"type": "live"})
-	if m := read(t, c); m["type"] != "handoff" || m["reason"] != "no_agent" {
-		t.Fatalf("got %v, want a handoff for no_agent", m)
+	if msg := read(t, c); msg["type"] != "handoff" || msg["reason"] != "no_agent" {
+		t.Fatalf("got %v, want a handoff for no_agent", msg)
+	}
+	if got := liveCount(m, "unavailable"); got != 1 {
+		t.Errorf("live chats asked for with nobody there: %v, want 1", got)
 	}
 }
 

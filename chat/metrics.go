@@ -20,6 +20,7 @@ type Metrics struct {
 	forgets      *prometheus.CounterVec
 	errors       *prometheus.CounterVec
 	fallbacks    *prometheus.CounterVec
+	live         *prometheus.CounterVec
 	town         string // the town label of what this view counts
 }
 
@@ -45,8 +46,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_dependency_fallbacks_total",
 			Help: "Searches that went on without a dependency (embeddings, meilisearch, reranker): it failed or its breaker was open."},
 			[]string{"dependency"}),
+		live: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citybot_live_chats_total",
+			Help: "Citizens' live chats with a person, by town and what became of them: queued, unavailable (nobody there to ask), accepted, timeout (nobody took it in time), left (the citizen left the queue or the chat)."},
+			[]string{"town", "outcome"}),
 	}
-	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors, m.fallbacks)
+	reg.MustRegister(m.replies, m.replySeconds, m.connections, m.ratings, m.tickets, m.forgets, m.errors, m.fallbacks, m.live)
 	return m
 }
 
@@ -73,6 +77,7 @@ func (m *Metrics) Forget(slug string) {
 	m.tickets.DeletePartialMatch(town)
 	m.forgets.DeletePartialMatch(town)
 	m.errors.DeletePartialMatch(town)
+	m.live.DeletePartialMatch(town)
 }
 
 func (m *Metrics) replied(r bot.Reply, took time.Duration) {
@@ -110,6 +115,13 @@ func (m *Metrics) forgot() {
 func (m *Metrics) error(code string) {
 	if m != nil {
 		m.errors.WithLabelValues(m.town, code).Inc()
+	}
+}
+
+// lived counts what became of a live chat (see the metric's help).
+func (m *Metrics) lived(outcome string) {
+	if m != nil {
+		m.live.WithLabelValues(m.town, outcome).Inc()
 	}
 }
 

@@ -77,6 +77,9 @@ type Chat struct {
 	// Said are the protocol ids of the desk's messages in the conversation when Request
 	// returned: a relayed message with one of these ids is not news.
 	Said []string
+	// Created tells that Request put the conversation in the queue, rather than finding its
+	// chat under way.
+	Created bool
 }
 
 // Line is a message of a conversation as an agent sees it.
@@ -179,7 +182,7 @@ func Request(ctx context.Context, pool *pgxpool.Pool, town int, conv, lang strin
 				ORDER BY created_at DESC LIMIT 1), ''), $4) RETURNING id, question`, town, conv, lang, now).Scan(&c.ID, &c.Question); err != nil {
 			return fmt.Errorf("queue conversation %s: %w", conv, err)
 		}
-		c.Conv, c.Lang, c.State, c.QueuedAt = conv, lang, Queued, now
+		c.Conv, c.Lang, c.State, c.QueuedAt, c.Created = conv, lang, Queued, now, true
 		if c.Position, err = position(ctx, tx, town, c.ID); err != nil {
 			return err
 		}
