@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/desk"
@@ -27,6 +28,10 @@ type Translator func(ctx context.Context, text, from, to string) (string, error)
 const (
 	staffWriteWait = 10 * time.Second
 	staffPongWait  = 60 * time.Second
+	// staffRate and staffBurst limit the messages of one agent's console: per second, and at
+	// once (typing notices count).
+	staffRate  = 5
+	staffBurst = 20
 	// queueCoalesce is how long the console gathers changes of the queue before it reads it.
 	queueCoalesce = 200 * time.Millisecond
 	maxAgentText  = 4000
@@ -215,12 +220,19 @@ func (sc *staffConn) run(ctx context.Context) {
 	sc.ws.SetReadLimit(16 << 10)
 	sc.ws.SetReadDeadline(time.Now().Add(staffPongWait))
 	sc.ws.SetPongHandler(func(string) error { return sc.ws.SetReadDeadline(time.Now().Add(staffPongWait)) })
+	// A person types a few messages a second at most; a console sending more is a script (or a
+	// stolen session) and is slowed down rather than let through to the citizens.
+	lim := rate.NewLimiter(staffRate, staffBurst)
 	for {
 		_, frame, err := sc.ws.ReadMessage()
 		if err != nil {
 			return
 		}
 		sc.ws.SetReadDeadline(time.Now().Add(staffPongWait))
+		if !lim.Allow() {
+			sc.fail(0, sc.c.texts[sc.lang]["livetoofast"])
+			continue
+		}
 		var m staffIn
 		if err := json.Unmarshal(frame, &m); err != nil {
 			sc.fail(0, "bad message")

@@ -243,6 +243,14 @@ func TestLiveConsole(t *testing.T) {
 		t.Errorf("audit log %q, want %q", got, want)
 	}
 
+	// A console that sends more than a person could type is slowed down.
+	for range staffBurst + 5 {
+		pws.WriteJSON(staffIn{Type: "typing", Chat: chat})
+	}
+	if e := readStaff(t, pws, "error"); !strings.Contains(e.Message, "Zu viele Nachrichten") {
+		t.Fatalf("a flood of messages: %+v", e)
+	}
+
 	// Paul's account is disabled: his socket is closed at the next heartbeat.
 	if _, err := auth.Disable(ctx, pool, "paul@lindenbrueck.example"); err != nil {
 		t.Fatal(err)
