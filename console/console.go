@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -159,6 +160,8 @@ type view struct {
 	// The dashboard.
 	Stats review.Dashboard
 	Chart chart
+	// A conversation's transcript.
+	Entries []entry
 	// The live chat.
 	Online     bool
 	AgentName  string
@@ -461,8 +464,54 @@ func (c *Console) transcript(w http.ResponseWriter, r *http.Request, s auth.Sess
 		http.NotFound(w, r)
 		return
 	}
+	lines, _, err := desk.Transcript(r.Context(), c.pool, town, items[0].ConversationID)
+	if err != nil {
+		c.log.Error("console transcript", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	c.render(w, r, http.StatusOK, "transcript.html", view{Title: c.texts[lang(r)]["conversation"], User: s.User, CSRF: s.CSRF,
-		TownSlug: r.PathValue("town"), Items: items})
+		TownSlug: r.PathValue("town"), Entries: transcriptEntries(items, lines)})
+}
+
+// entry is a step of a conversation as a reviewer reads it: an answer or handoff with what it
+// was judged by, or a message of a live chat with a person.
+type entry struct {
+	Item *review.Item
+	// A live chat's step: Kind is citizen (a message to the person), agent_message,
+	// agent_joined, agent_left or live_ended; Name the agent's; Reason why it ended.
+	Kind, Name, Text, Reason string
+}
+
+// transcriptEntries puts the answers in the order the conversation's messages had, with the
+// live chat's messages between them: a conversation that went to a person reads whole.
+func transcriptEntries(items []review.Item, lines []desk.Line) []entry {
+	byID := map[string]*review.Item{}
+	for i := range items {
+		byID[items[i].AnswerID] = &items[i]
+	}
+	var out []entry
+	for _, l := range lines {
+		var m struct{ Type, ID, Text, Name, To, Reason string }
+		if json.Unmarshal(l.Body, &m) != nil {
+			continue
+		}
+		switch {
+		case l.Role == "bot" && byID[m.ID] != nil:
+			out = append(out, entry{Item: byID[m.ID]})
+			delete(byID, m.ID)
+		case l.Role == "citizen" && m.To == "agent":
+			out = append(out, entry{Kind: "citizen", Text: m.Text})
+		case l.Role == "agent":
+			out = append(out, entry{Kind: m.Type, Name: m.Name, Text: m.Text, Reason: m.Reason})
+		}
+	}
+	for i := range items { // an answer without its message (none should be): still shown
+		if byID[items[i].AnswerID] != nil {
+			out = append(out, entry{Item: &items[i]})
+		}
+	}
+	return out
 }
 
 func (c *Console) verdict(w http.ResponseWriter, r *http.Request, s auth.Session, town int) {

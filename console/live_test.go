@@ -336,3 +336,85 @@ func TestQuickTexts(t *testing.T) {
 		t.Errorf("%d audit entries for quick texts, want 2", n)
 	}
 }
+
+// TestTranscriptWithLiveChat: a reviewer reads a conversation that went to a person whole, in
+// order: the assistant's handoff, the person joining, the messages both ways, the hand back, the
+// assistant's next answer.
+func TestTranscriptWithLiveChat(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	town := dbtest.Town(t, pool, "lindenbrueck")
+	hash, _ := auth.HashPassword("richtig-langes-Passwort")
+	rita, _ := auth.AddUser(ctx, pool, "rita@lindenbrueck.example", "Rita", hash, false)
+	auth.Grant(ctx, pool, rita.ID, town, auth.RoleReviewer)
+	anna, _ := auth.AddUser(ctx, pool, "anna@lindenbrueck.example", "Anna", "", false)
+	agent := desk.Agent{ID: anna.ID, Email: anna.Email, Name: "Anna"}
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	conv, _, err := conversation.NewStore(pool, town, time.Now).Create(ctx, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(id, question, kind string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"type": kind, "id": id, "text": "Antwort " + id})
+		ask, _ := json.Marshal(map[string]any{"type": "ask", "id": "q" + id, "text": question})
+		for _, sql := range []string{
+			`INSERT INTO answers (town_id, conversation_id, answer_id, question, kind, text, sources, confidence, lang, composer, created_at)
+				VALUES ($1, $2, $3, $4, $5, 'Antwort', '[]', 0.5, 'de', 'extractive', now())`,
+			`INSERT INTO ratings (town_id, conversation_id, answer_id, value, comment) VALUES ($1, $2, $3, 'down', '')`,
+		} {
+			args := []any{town, conv.ID, id}
+			if strings.Contains(sql, "answers") {
+				args = append(args, question, kind)
+			}
+			if _, err := pool.Exec(ctx, sql, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for role, b := range map[string][]byte{"citizen": ask, "bot": body} {
+			if _, err := pool.Exec(ctx, `INSERT INTO messages (town_id, conversation_id, role, body) VALUES ($1, $2, $3, $4)`, town, conv.ID, role, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	answer("a1", "Kann ich mit jemandem sprechen?", "handoff")
+	pool.Exec(ctx, `UPDATE towns SET settings = settings || '{"desk_hours": "Mo-So 00:00-24:00"}' WHERE id = $1`, town)
+	if err := desk.SetPresence(ctx, pool, town, agent, true, now); err != nil {
+		t.Fatal(err)
+	}
+	chat, err := desk.Request(ctx, pool, town, conv.ID, "de", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Accept(ctx, pool, town, chat.ID, agent, now); err != nil {
+		t.Fatal(err)
+	}
+	say, _ := json.Marshal(map[string]any{"type": "ask", "id": "c1", "text": "Mein Antrag ist verloren gegangen.", "to": "agent"})
+	if _, err := desk.CitizenSays(ctx, pool, town, conv.ID, say, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.AgentSays(ctx, pool, town, chat.ID, agent, "Ich sehe nach.", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := desk.Release(ctx, pool, town, chat.ID, agent, desk.EndHandedBack, now); err != nil {
+		t.Fatal(err)
+	}
+	answer("a2", "Was kostet ein Reisepass?", "answer")
+
+	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
+	t.Cleanup(srv.Close)
+	resp, page := signIn(t, srv.URL, rita.Email).do("GET", "/console/t/lindenbrueck/review/"+conv.ID, nil, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the transcript: %d", resp.StatusCode)
+	}
+	last := -1
+	for _, want := range []string{"<h2>Kann ich mit jemandem sprechen?</h2>", "Im Chat mit einer Mitarbeiterin oder einem Mitarbeiter: Anna",
+		"Mein Antrag ist verloren gegangen.", "<strong>Anna</strong> (Live-Chat): Ich sehe nach.", "an den Assistenten zurückgegeben",
+		"<h2>Was kostet ein Reisepass?</h2>"} {
+		i := strings.Index(page, want)
+		if i < 0 || i < last {
+			t.Fatalf("the transcript lacks %q, or has it out of order:\n%s", want, page)
+		}
+		last = i
+	}
+}
