@@ -18,6 +18,9 @@ func RollUp(ctx context.Context, pool *pgxpool.Pool, day time.Time) error {
 	day = day.UTC().Truncate(24 * time.Hour)
 	next := day.Add(24 * time.Hour)
 	return database.InTx(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		if err := rollUpLive(ctx, tx, day, next); err != nil {
+			return err
+		}
 		// A day whose answers are gone (purged) keeps its counts: only days with answers are
 		// counted again.
 		var any bool
@@ -48,6 +51,26 @@ func RollUp(ctx context.Context, pool *pgxpool.Pool, day time.Time) error {
 	})
 }
 
+// rollUpLive recomputes the live chat's counts of the day from the chats still stored, like the
+// answers' (a day whose chats are gone keeps its counts).
+func rollUpLive(ctx context.Context, tx pgx.Tx, day, next time.Time) error {
+	var any bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM live_chats WHERE queued_at >= $1 AND queued_at < $2)`, day, next).Scan(&any); err != nil || !any {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM live_stats WHERE day = $1::date`, day); err != nil {
+		return fmt.Errorf("roll up the live chats of %s: %w", day.Format("2006-01-02"), err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO live_stats (town_id, day, outcome, n, wait_secs)
+		SELECT town_id, $1::date, CASE WHEN accepted_at IS NOT NULL THEN 'accepted' WHEN state <> 'ended' THEN 'waiting'
+			WHEN end_reason = 'timeout' THEN 'timeout' ELSE 'left' END,
+			count(*), coalesce(sum(extract(epoch FROM accepted_at - queued_at)), 0)
+		FROM live_chats WHERE queued_at >= $1 AND queued_at < $2 GROUP BY 1, 2, 3`, day, next); err != nil {
+		return fmt.Errorf("roll up the live chats of %s: %w", day.Format("2006-01-02"), err)
+	}
+	return nil
+}
+
 // Day is one day's answers and handoffs.
 type Day struct {
 	Day               time.Time
@@ -69,6 +92,10 @@ type Dashboard struct {
 	HandedOff              []Count
 	MostPerDay             int
 	TotalAnswers, Handoffs int
+	// Live are the live chats by what became of them (accepted, timeout, left, waiting), and
+	// MeanWait the mean time an accepted citizen waited.
+	Live     []Count
+	MeanWait time.Duration
 }
 
 // Stats reads a town's dashboard for the days up to and including to.
@@ -142,6 +169,19 @@ func Stats(ctx context.Context, pool *pgxpool.Pool, town int, to time.Time, days
 		func() error {
 			return counts(`SELECT question, '', sum(n)::int FROM handoff_stats WHERE town_id = $1 AND day BETWEEN $2 AND $3
 				GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 10`, &d.HandedOff)
+		},
+		func() error {
+			return counts(`SELECT outcome, '', sum(n)::int FROM live_stats WHERE town_id = $1 AND day BETWEEN $2 AND $3
+				GROUP BY 1 ORDER BY array_position(ARRAY['accepted', 'timeout', 'left', 'waiting'], outcome)`, &d.Live)
+		},
+		func() error {
+			return q(`SELECT coalesce(sum(wait_secs) / nullif(sum(n), 0), 0) FROM live_stats WHERE town_id = $1 AND day BETWEEN $2 AND $3
+				AND outcome = 'accepted'`, func(r pgx.Rows) error {
+				var secs float64
+				err := r.Scan(&secs)
+				d.MeanWait = time.Duration(secs * float64(time.Second)).Round(time.Second)
+				return err
+			})
 		},
 		func() error {
 			return q(`SELECT coalesce(sum(n) FILTER (WHERE value = 'up'), 0)::int, coalesce(sum(n) FILTER (WHERE value = 'down'), 0)::int

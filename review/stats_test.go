@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citybot-project/citybot/conversation"
 	"github.com/citybot-project/citybot/database/dbtest"
 )
 
@@ -60,4 +61,64 @@ func TestDailyRollUps(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after the answers are gone")
+}
+
+// TestLiveChatRollUp: the dashboard counts a day's live chats by what became of them, and the
+// mean wait of the accepted, per town, after the chats themselves are gone.
+func TestLiveChatRollUp(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	lb, ef := dbtest.Town(t, pool, "lindenbrueck"), dbtest.Town(t, pool, "eichenfeld")
+	now := time.Now().UTC()
+	chat := func(town int, accepted time.Duration, state, reason string) {
+		t.Helper()
+		conv, _, err := conversation.NewStore(pool, town, time.Now).Create(ctx, "de")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var acc *time.Time
+		if accepted > 0 {
+			a := now.Add(-time.Hour + accepted)
+			acc = &a
+		}
+		var why *string
+		if reason != "" {
+			why = &reason
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO live_chats (town_id, conversation_id, lang, state, queued_at, accepted_at, end_reason)
+			VALUES ($1, $2, 'de', $3, $4, $5, $6)`, town, conv.ID, state, now.Add(-time.Hour), acc, why); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chat(lb, 30*time.Second, "ended", "handed_back")
+	chat(lb, 90*time.Second, "active", "")
+	chat(lb, 0, "ended", "timeout")
+	chat(lb, 0, "ended", "citizen")
+	chat(lb, 0, "queued", "")
+	chat(ef, 10*time.Second, "ended", "ended")
+	for range 2 {
+		if err := RollUp(ctx, pool, now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM conversations`); err != nil { // the retention purge
+		t.Fatal(err)
+	}
+	d, err := Stats(ctx, pool, lb, now, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, c := range d.Live {
+		got[c.Name] = c.N
+	}
+	if len(got) != 4 || got["accepted"] != 2 || got["timeout"] != 1 || got["left"] != 1 || got["waiting"] != 1 || d.Live[0].Name != "accepted" {
+		t.Errorf("live chats %+v", d.Live)
+	}
+	if d.MeanWait != time.Minute {
+		t.Errorf("mean wait %v, want 1m0s", d.MeanWait)
+	}
+	if d, _ := Stats(ctx, pool, ef, now, 7); len(d.Live) != 1 || d.Live[0].N != 1 || d.MeanWait != 10*time.Second {
+		t.Errorf("eichenfeld: %+v %v", d.Live, d.MeanWait)
+	}
 }
