@@ -24,8 +24,8 @@ import (
 	"github.com/citybot-project/citybot/relay"
 )
 
-// translationDouble serves the OpenAI chat-completions API as documented (server-sent events),
-// translating whatever it is asked into one fixed English sentence.
+// translationDouble serves the OpenAI chat-completions API as documented (server-sent events):
+// a Turkish message becomes one fixed German sentence, any other "Guten Tag".
 func translationDouble(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -34,13 +34,17 @@ func translationDouble(t *testing.T) *httptest.Server {
 		}
 		body, _ := io.ReadAll(r.Body)
 		if r.URL.Path != "/v1/chat/completions" || json.Unmarshal(body, &req) != nil || !req.Stream || len(req.Messages) != 2 ||
-			!strings.Contains(req.Messages[0].Content, "from Turkish into German") {
+			!strings.Contains(req.Messages[0].Content, "into German") {
 			t.Errorf("unexpected request %s: %s", r.URL.Path, body)
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
-		for _, part := range []string{"Wann hat ", "das Bürgerbüro geöffnet?"} {
+		parts := []string{"Wann hat ", "das Bürgerbüro geöffnet?"}
+		if !strings.Contains(req.Messages[0].Content, "from Turkish") {
+			parts = []string{"Guten Tag"}
+		}
+		for _, part := range parts {
 			b, _ := json.Marshal(map[string]any{"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": part}}}})
 			fmt.Fprintf(w, "data: %s\n\n", b)
 		}
@@ -225,6 +229,37 @@ func TestLiveConsole(t *testing.T) {
 	if cl := readStaff(t, pws, "closed"); cl.Chat != chat {
 		t.Fatalf("Paul writing into Erika's chat: %+v", cl)
 	}
+	// A second citizen: Erika holds both conversations, each message under its own chat.
+	conv2, _, err := conversation.NewStore(pool, town, clock).Create(ctx, "uk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Request(ctx, pool, town, conv2.ID, "uk", now); err != nil {
+		t.Fatal(err)
+	}
+	q = readStaff(t, ws, "queue")
+	if len(q.Queue) != 1 || q.Queue[0].Conv != conv2.ID {
+		t.Fatalf("queue %+v, want the second citizen", q.Queue)
+	}
+	ws.WriteJSON(staffIn{Type: "accept", Chat: q.Queue[0].Chat})
+	chat2 := readStaff(t, ws, "joined").Joined.Chat
+	body2, _ := json.Marshal(map[string]any{"type": "ask", "id": "c1", "text": "Добрий день", "lang": "uk", "to": "agent"})
+	desk.CitizenSays(ctx, pool, town, conv2.ID, body2, now)
+	desk.CitizenSays(ctx, pool, town, conv.ID, body, now)
+	seen := map[int64]string{}
+	for len(seen) < 2 {
+		l := readStaff(t, ws, "line")
+		if l.Line.Role == "citizen" {
+			seen[l.Chat] = string(l.Line.Body)
+		}
+	}
+	if !strings.Contains(seen[chat2], "Добрий день") || !strings.Contains(seen[chat], "Belediye") {
+		t.Fatalf("messages of two chats mixed up: %v", seen)
+	}
+	ws.WriteJSON(staffIn{Type: "release", Chat: chat2, Reason: desk.EndEnded})
+	if cl := readStaff(t, ws, "closed"); cl.Chat != chat2 {
+		t.Fatalf("closed %+v, want the second chat", cl)
+	}
 	ws.WriteJSON(staffIn{Type: "release", Chat: chat, Reason: desk.EndHandedBack})
 	if cl := readStaff(t, ws, "closed"); cl.Chat != chat || cl.Reason != desk.EndHandedBack {
 		t.Fatalf("closed %+v", cl)
@@ -239,7 +274,7 @@ func TestLiveConsole(t *testing.T) {
 		rows.Scan(&a)
 		actions = append(actions, a)
 	}
-	if got, want := strings.Join(actions, " "), "live.presence live.accept live.message live.hand_back"; got != want {
+	if got, want := strings.Join(actions, " "), "live.presence live.accept live.message live.accept live.end live.hand_back"; got != want {
 		t.Errorf("audit log %q, want %q", got, want)
 	}
 
