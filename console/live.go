@@ -279,12 +279,17 @@ func (sc *staffConn) watch(conv string, chat int64) {
 	sc.sub.Watch(sc.town, conv)
 }
 
-func (sc *staffConn) unwatch(conv string) {
+// unwatch stops the messages of conv; false when they were stopped already. The console is
+// told a chat is over by whoever stops it first: the agent's own release, or the relay that
+// brings the end the citizen (or another console of the agent) made.
+func (sc *staffConn) unwatch(conv string) bool {
 	sc.sub.Unwatch(sc.town, conv)
 	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	_, ok := sc.chats[conv]
 	delete(sc.chats, conv)
 	delete(sc.seen, conv)
-	sc.mu.Unlock()
+	return ok
 }
 
 // transcript is chat with what was said in its conversation; the lines count as seen.
@@ -374,8 +379,9 @@ func (sc *staffConn) handle(ctx context.Context, m staffIn) {
 			sc.chatError(m.Chat, err)
 			return
 		}
-		sc.unwatch(conv)
-		sc.send(staffOut{Type: "closed", Chat: m.Chat, Reason: m.Reason})
+		if sc.unwatch(conv) {
+			sc.send(staffOut{Type: "closed", Chat: m.Chat, Reason: m.Reason})
+		}
 	default:
 		sc.fail(0, "bad message")
 	}
@@ -396,10 +402,9 @@ func (sc *staffConn) chatError(chat int64, err error) {
 	switch {
 	case errors.Is(err, desk.ErrNoChat):
 		// Over meanwhile (the citizen left, or another console of the agent ended it).
-		if conv := sc.conv(chat); conv != "" {
-			sc.unwatch(conv)
+		if conv := sc.conv(chat); conv == "" || sc.unwatch(conv) {
+			sc.send(staffOut{Type: "closed", Chat: chat, Reason: desk.EndCitizen})
 		}
-		sc.send(staffOut{Type: "closed", Chat: chat, Reason: desk.EndCitizen})
 	default:
 		sc.c.log.Error("console live chat", "err", err)
 		sc.fail(chat, sc.c.texts[sc.lang]["liveerror"])
@@ -537,14 +542,16 @@ func (sc *staffConn) relayed(ctx context.Context, e relay.Event) {
 			return
 		}
 		l := desk.Line{ID: e.Msg, Role: e.Role, Body: e.Body}
-		sc.send(staffOut{Type: "line", Chat: chat, Line: &l})
 		var head struct{ Type, Reason string }
 		json.Unmarshal(e.Body, &head)
 		if head.Type == "live_ended" || head.Type == "agent_left" {
-			sc.unwatch(e.Conv)
-			sc.send(staffOut{Type: "closed", Chat: chat, Reason: head.Reason})
+			if sc.unwatch(e.Conv) {
+				sc.send(staffOut{Type: "line", Chat: chat, Line: &l})
+				sc.send(staffOut{Type: "closed", Chat: chat, Reason: head.Reason})
+			}
 			return
 		}
+		sc.send(staffOut{Type: "line", Chat: chat, Line: &l})
 		if e.Role == "citizen" {
 			sc.translate(ctx, chat, "", l)
 		}
