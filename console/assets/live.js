@@ -73,7 +73,7 @@
       li.appendChild(h('span', { class: 'who', text: (b.name || T.you) + ': ' }));
       li.appendChild(h('span', { text: b.text || '' }));
     } else {
-      var what = { agent_joined: (b.name || '') + ' ✓', agent_left: T.chatended, live_ended: T.chatended }[b.type];
+      var what = { agent_joined: T.livejoined + ': ' + (b.name || ''), agent_left: T.chatended, live_ended: T.chatended }[b.type];
       if (!what) return null;
       li.className = 'sys';
       li.textContent = what;
@@ -94,18 +94,18 @@
       queueList.appendChild(h('li', {}, [
         h('h3', { id: id, text: T.citizen + ' (' + T.language + ': ' + c.lang + ') – ' + T.waiting + ' ' + time(c.since) }),
         c.question ? h('p', { text: c.question, lang: c.lang }) : null,
-        h('details', {}, [h('summary', { text: T.conversation || 'Gespräch' }), log]),
+        h('details', {}, [h('summary', { text: T.conversation }), log]),
         h('button', { type: 'button', 'aria-describedby': id, text: T.accept, on: { click: function () { send({ type: 'accept', chat: c.chat }); } } })
       ]));
     });
     waiting = now;
     queueEmpty.hidden = list.length > 0;
-    if (fresh && list.length > before && onlineBox.checked) alert(list.length);
+    if (fresh && list.length > before && onlineBox.checked) notify(list.length);
   }
 
-  // alert tells an available agent that someone waits: a sound, a browser notification when
+  // notify tells an available agent that someone waits: a sound, a browser notification when
   // the page is not in view, and the screen reader.
-  function alert(n) {
+  function notify(n) {
     announce(T.newwaiting + ' (' + n + ')');
     try {
       var Ctx = window.AudioContext || window.webkitAudioContext;
