@@ -351,3 +351,42 @@ func TestLiveChatRelayWhileNotListening(t *testing.T) {
 		t.Fatalf("got %v, want only the new message", m)
 	}
 }
+
+// TestForgetDuringLiveChat: a citizen who erases the conversation while a person is in it ends
+// the chat first (the agent is told), and nothing of it stays.
+func TestForgetDuringLiveChat(t *testing.T) {
+	h := newHarness(t, ServerConfig{})
+	d := withLive(t, h, `{"desk_hours": "Mo-So 00:00-24:00"}`)
+	ctx := context.Background()
+	c := mustDial(t, h, "")
+	w := read(t, c)
+	send(t, c, map[string]any{"type": "live"})
+	read(t, c)
+	q, _ := desk.Queue(ctx, d.pool, d.town)
+	d.sub.Watch(d.town, q[0].Conv)
+	if _, err := desk.Accept(ctx, d.pool, d.town, q[0].ID, d.agent, h.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, c, "agent_joined")
+	send(t, c, map[string]any{"type": "forget"})
+	readUntil(t, c, "forgotten")
+	if m := read(t, c); m["type"] != "welcome" || m["conversation_id"] == w["conversation_id"] {
+		t.Fatalf("after forget: %v, want a new conversation's welcome", m)
+	}
+	// The agent's side heard that the citizen left.
+	deadline := time.After(10 * time.Second)
+	for left := false; !left; {
+		select {
+		case e := <-d.sub.C:
+			left = e.Kind == relay.KindMessage && strings.Contains(string(e.Body), `"live_ended"`)
+		case <-deadline:
+			t.Fatal("the agent was not told that the citizen left")
+		}
+	}
+	var chats, msgs int
+	h.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM live_chats WHERE conversation_id = $1), (SELECT count(*) FROM messages WHERE conversation_id = $1)`,
+		w["conversation_id"]).Scan(&chats, &msgs)
+	if chats != 0 || msgs != 0 {
+		t.Fatalf("after forget: %d live chats, %d messages of the conversation left", chats, msgs)
+	}
+}
