@@ -131,6 +131,21 @@ export async function tabTo(page, name, max = 80) {
   assert.fail(`Tab never reached ${name}`);
 }
 
+// $ finds css in the widget's shadow root.
+export const $ = (page, css) => page.locator('citybot-widget ' + css);
+
+// ask asks text in the open widget and returns the element of its reply. It waits for the
+// disclosure first: a question typed before the widget is connected is refused as offline.
+export async function ask(page, text) {
+  await $(page, '.msg.note').first().waitFor();
+  const n = await $(page, '.msg.bot').count();
+  await $(page, '#cb-q').fill(text);
+  await $(page, '#cb-q').press('Enter');
+  const reply = $(page, '.msg.bot').nth(n);
+  await reply.waitFor();
+  return reply;
+}
+
 // artifacts is where screenshots go; screenshot saves one there.
 export const artifacts = new URL('./artifacts/', import.meta.url);
 export async function screenshot(page, name) {

@@ -16,7 +16,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { artifacts, axe, launchChromium, startCitybot, tabTo } from './citybot.mjs';
+import { $, artifacts, ask, axe, launchChromium, startCitybot, tabTo } from './citybot.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const sinkBin = process.env.MAILSINK_BIN || join(repo, 'bin/mailsink');
@@ -87,18 +87,6 @@ after(async () => {
   await bot?.stop();
   await sink?.stop();
 });
-
-
-// The citizen's widget, in its shadow root.
-const $ = (page, css) => page.locator('citybot-widget ' + css);
-async function ask(page, text) {
-  const n = await $(page, '.msg.bot').count();
-  await $(page, '#cb-q').fill(text);
-  await $(page, '#cb-q').press('Enter');
-  const reply = $(page, '.msg.bot').nth(n);
-  await reply.waitFor();
-  return reply;
-}
 
 // parseCSV reads RFC 4180 CSV (quoted fields with commas, quotes and line breaks) into records.
 function parseCSV(text) {

@@ -13,7 +13,7 @@
 // when the citizen ends the chat. Every use goes through the CONSOLE object below.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axe, launchChromium, sample, screenshot, tabTo } from './citybot.mjs';
+import { $, axe, launchChromium, sample, screenshot, tabTo } from './citybot.mjs';
 
 const CONSOLE = {
   live: '/console/t/musterstadt/live',
@@ -94,7 +94,6 @@ async function citizen() {
   await page.locator('citybot-widget .msg.note').waitFor();
   return { context, page, errors };
 }
-const $ = (page, css) => page.locator('citybot-widget ' + css);
 const shadow = (page, fn, arg) => page.locator('citybot-widget').evaluate(fn, arg);
 const announced = (page, re) => page.waitForFunction((src) => new RegExp(src).test(
   document.querySelector('citybot-widget').shadowRoot.querySelector('[aria-live="polite"]').textContent), re.source);

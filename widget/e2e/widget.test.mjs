@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifacts, axe, launchChromium, screenshot, startCitybot } from './citybot.mjs';
+import { $, artifacts, ask, axe, launchChromium, screenshot, startCitybot } from './citybot.mjs';
 
 let bot, browser;
 before(async () => {
@@ -54,7 +54,6 @@ async function clean({ context, page, seen }, allow = /^$/) {
 function inWidget(page, fn, arg) {
   return page.locator('citybot-widget').evaluate(fn, arg);
 }
-const $ = (page, css) => page.locator('citybot-widget ' + css);
 
 async function launcherFocused(page) {
   return page.evaluate(() => {
@@ -70,14 +69,6 @@ async function tabToLauncher(page) {
   assert.fail('Tab never reached the launcher');
 }
 // ask sends a question from the composer and returns the reply's element.
-async function ask(page, text) {
-  const n = await $(page, '.msg.bot').count();
-  await $(page, '#cb-q').fill(text);
-  await $(page, '#cb-q').press('Enter');
-  const reply = $(page, '.msg.bot').nth(n);
-  await reply.waitFor();
-  return reply;
-}
 
 // The city's styles and script work as before; the widget adds one host element and its bundle.
 test('host page styles, script and DOM are untouched', async () => {
