@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/citybot-project/citybot/auth"
 	"github.com/citybot-project/citybot/database/dbtest"
 )
@@ -66,12 +68,34 @@ func newBrowser(t *testing.T, base string) browser {
 	return browser{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
+// password is the tests' staff password.
+const password = "richtig-langes-Passwort"
+
+// staff adds an account with the tests' password and roles in town.
+func staff(t *testing.T, pool *pgxpool.Pool, email, name string, town int, roles ...string) auth.User {
+	t.Helper()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := auth.AddUser(context.Background(), pool, email, name, hash, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range roles {
+		if err := auth.Grant(context.Background(), pool, u.ID, town, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u
+}
+
 // signIn signs email in at base with the tests' password.
 func signIn(t *testing.T, base, email string) browser {
 	t.Helper()
 	b := newBrowser(t, base)
 	_, page := b.do("GET", "/console/login", nil, nil)
-	resp, _ := b.do("POST", "/console/login", url.Values{"email": {email}, "password": {"richtig-langes-Passwort"},
+	resp, _ := b.do("POST", "/console/login", url.Values{"email": {email}, "password": {password},
 		"csrf": {csrfField.FindStringSubmatch(page)[1]}}, nil)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in %s: %d", email, resp.StatusCode)
@@ -202,9 +226,7 @@ func TestLogoutEverywhere(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
 	town := dbtest.Town(t, pool, "lindenbrueck")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	u, _ := auth.AddUser(ctx, pool, "erika@lindenbrueck.example", "Erika Muster", hash, false)
-	auth.Grant(ctx, pool, u.ID, town, auth.RoleAgent)
+	u := staff(t, pool, "erika@lindenbrueck.example", "Erika Muster", town, auth.RoleAgent)
 	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
 	t.Cleanup(srv.Close)
 	office, home := signIn(t, srv.URL, u.Email), signIn(t, srv.URL, u.Email)

@@ -25,20 +25,9 @@ func TestInboxAccess(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
 	lb, ef := dbtest.Town(t, pool, "lindenbrueck"), dbtest.Town(t, pool, "eichenfeld")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	for _, u := range []struct {
-		email, name string
-		town        int
-		role        string
-	}{{"erika@x.example", "Erika Muster", lb, auth.RoleAgent}, {"rita@x.example", "Rita", lb, auth.RoleReviewer}, {"emil@x.example", "Emil", ef, auth.RoleAgent}} {
-		acc, err := auth.AddUser(ctx, pool, u.email, u.name, hash, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := auth.Grant(ctx, pool, acc.ID, u.town, u.role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	staff(t, pool, "erika@x.example", "Erika Muster", lb, auth.RoleAgent)
+	staff(t, pool, "rita@x.example", "Rita", lb, auth.RoleReviewer)
+	staff(t, pool, "emil@x.example", "Emil", ef, auth.RoleAgent)
 	ticket := func(town int, name string) string {
 		st := conversation.NewStore(pool, town, time.Now)
 		conv, _, _ := st.Create(ctx, "de")

@@ -99,21 +99,10 @@ func TestLiveConsole(t *testing.T) {
 	pool := dbtest.Pool(t)
 	town := dbtest.Town(t, pool, "lindenbrueck")
 	other := dbtest.Town(t, pool, "auenstadt")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	user := func(email, name string, town int, role string) auth.User {
-		u, err := auth.AddUser(ctx, pool, email, name, hash, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := auth.Grant(ctx, pool, u.ID, town, role); err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	agent := user("erika@lindenbrueck.example", "Erika Muster", town, auth.RoleAgent)
-	user("rita@lindenbrueck.example", "Rita Review", town, auth.RoleReviewer)
-	user("otto@auenstadt.example", "Otto Other", other, auth.RoleAgent)
-	user("paul@lindenbrueck.example", "Paul Second", town, auth.RoleAgent)
+	agent := staff(t, pool, "erika@lindenbrueck.example", "Erika Muster", town, auth.RoleAgent)
+	staff(t, pool, "rita@lindenbrueck.example", "Rita Review", town, auth.RoleReviewer)
+	staff(t, pool, "otto@auenstadt.example", "Otto Other", other, auth.RoleAgent)
+	staff(t, pool, "paul@lindenbrueck.example", "Paul Second", town, auth.RoleAgent)
 
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC) // a Monday, 10:00 in Berlin: the desk is open
 	clock := func() time.Time { return now }
@@ -308,23 +297,9 @@ func TestQuickTexts(t *testing.T) {
 	pool := dbtest.Pool(t)
 	town := dbtest.Town(t, pool, "lindenbrueck")
 	other := dbtest.Town(t, pool, "auenstadt")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	for _, u := range []struct {
-		email string
-		town  int
-		roles []string
-	}{{"ada@lindenbrueck.example", town, []string{auth.RoleAdmin, auth.RoleAgent}}, {"erika@lindenbrueck.example", town, []string{auth.RoleAgent}},
-		{"otto@auenstadt.example", other, []string{auth.RoleAdmin, auth.RoleAgent}}} {
-		acc, err := auth.AddUser(ctx, pool, u.email, "Jemand", hash, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range u.roles {
-			if err := auth.Grant(ctx, pool, acc.ID, u.town, r); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	staff(t, pool, "ada@lindenbrueck.example", "Ada", town, auth.RoleAdmin, auth.RoleAgent)
+	staff(t, pool, "erika@lindenbrueck.example", "Erika", town, auth.RoleAgent)
+	staff(t, pool, "otto@auenstadt.example", "Otto", other, auth.RoleAdmin, auth.RoleAgent)
 	srv := httptest.NewServer(New(pool, slog.New(slog.DiscardHandler), time.Now, Options{}))
 	t.Cleanup(srv.Close)
 	add := func(b browser, title, body string) int {
@@ -379,10 +354,8 @@ func TestTranscriptWithLiveChat(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
 	town := dbtest.Town(t, pool, "lindenbrueck")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	rita, _ := auth.AddUser(ctx, pool, "rita@lindenbrueck.example", "Rita", hash, false)
-	auth.Grant(ctx, pool, rita.ID, town, auth.RoleReviewer)
-	anna, _ := auth.AddUser(ctx, pool, "anna@lindenbrueck.example", "Anna", "", false)
+	rita := staff(t, pool, "rita@lindenbrueck.example", "Rita", town, auth.RoleReviewer)
+	anna := staff(t, pool, "anna@lindenbrueck.example", "Anna", town, auth.RoleAgent)
 	agent := desk.Agent{ID: anna.ID, Email: anna.Email, Name: "Anna"}
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	conv, _, err := conversation.NewStore(pool, town, time.Now).Create(ctx, "de")

@@ -23,13 +23,8 @@ func TestReviewPages(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.Pool(t)
 	lb := dbtest.Town(t, pool, "lindenbrueck")
-	hash, _ := auth.HashPassword("richtig-langes-Passwort")
-	for email, role := range map[string]string{"rita@x.example": auth.RoleReviewer, "erika@x.example": auth.RoleAgent} {
-		u, _ := auth.AddUser(ctx, pool, email, email, hash, false)
-		if err := auth.Grant(ctx, pool, u.ID, lb, role); err != nil {
-			t.Fatal(err)
-		}
-	}
+	staff(t, pool, "rita@x.example", "rita@x.example", lb, auth.RoleReviewer)
+	staff(t, pool, "erika@x.example", "erika@x.example", lb, auth.RoleAgent)
 	conv, _, err := conversation.NewStore(pool, lb, time.Now).Create(ctx, "de")
 	if err != nil {
 		t.Fatal(err)
