@@ -87,20 +87,21 @@ func readUntil(t *testing.T, c *websocket.Conn, typ string) map[string]any {
 	}
 }
 
-// fromCitizen waits for the agent's side to receive a citizen's message of conversation conv.
-func (d *liveDesk) fromCitizen(t *testing.T) map[string]any {
+// fromCitizen waits for the agent's side to receive the citizen's message with id. Earlier
+// ones may come first: the agent's side watches from when it accepts, and a notice of a message
+// sent while the citizen waited can arrive after that.
+func (d *liveDesk) fromCitizen(t *testing.T, id string) map[string]any {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case e := <-d.sub.C:
-			if e.Kind == relay.KindMessage && e.Role == "citizen" {
-				var m map[string]any
-				json.Unmarshal(e.Body, &m)
+			var m map[string]any
+			if e.Kind == relay.KindMessage && e.Role == "citizen" && json.Unmarshal(e.Body, &m) == nil && m["id"] == id {
 				return m
 			}
 		case <-timeout:
-			t.Fatal("the agent got no message from the citizen")
+			t.Fatalf("the agent got no message %s from the citizen", id)
 		}
 	}
 }
@@ -174,7 +175,7 @@ func TestLiveChatWithAPerson(t *testing.T) {
 	if m := read(t, c); m["type"] != "sent" || m["reply_to"] != "q2" {
 		t.Fatalf("got %v, want sent for q2", m)
 	}
-	got := d.fromCitizen(t)
+	got := d.fromCitizen(t, "q2")
 	if got["to"] != "agent" || strings.Contains(got["text"].(string), "max@example.org") || !strings.Contains(got["text"].(string), "Bürgerbüro") {
 		t.Fatalf("the agent got %v, want the question with the address redacted", got)
 	}
