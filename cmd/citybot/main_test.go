@@ -46,6 +46,14 @@ func citybot(t *testing.T, env map[string]string, args ...string) (code int, std
 	return code, out.String(), errb.String()
 }
 
+// mustRun runs citybot's command line with env and fails the test unless it exits 0.
+func mustRun(t *testing.T, env map[string]string, args ...string) {
+	t.Helper()
+	if code, stdout, stderr := citybot(t, env, args...); code != 0 {
+		t.Fatalf("citybot %v: exit %d: %s %s", args, code, stdout, stderr)
+	}
+}
+
 func TestUsageAndBadCommandLines(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -30,12 +30,7 @@ const (
 func townBackupSetup(t *testing.T) (map[string]string, map[string]string) {
 	t.Helper()
 	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn", "CITYBOT_TOWN_CHECK": "200ms"}
-	must := func(args ...string) {
-		t.Helper()
-		if code, stdout, stderr := citybot(t, env, args...); code != 0 {
-			t.Fatalf("citybot %v: exit %d: %s %s", args, code, stdout, stderr)
-		}
-	}
+	must := func(args ...string) { mustRun(t, env, args...) }
 	must("towns", "add", "backupstadt", "--name", "Backupstadt", "--set", "privacy_url=https://www.backupstadt.example/datenschutz",
 		"--set", "texts.de.ui.title=Fragen an Backupstadt")
 	must("towns", "add", "zweitstadt", "--name", "Zweitstadt", "--set", "privacy_url=https://www.zweitstadt.example/datenschutz")

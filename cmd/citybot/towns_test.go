@@ -37,12 +37,7 @@ func townPage(title, town, text string) string {
 func setupTwoTowns(t *testing.T) map[string]string {
 	t.Helper()
 	env := map[string]string{"DATABASE_URL": dbtest.URL(t), "CITYBOT_LOG_LEVEL": "warn"}
-	must := func(args ...string) {
-		t.Helper()
-		if code, stdout, stderr := citybot(t, env, args...); code != 0 {
-			t.Fatalf("citybot %v: exit %d: %s %s", args, code, stdout, stderr)
-		}
-	}
+	must := func(args ...string) { mustRun(t, env, args...) }
 	must("towns", "add", "lindenbrueck", "--name", "Lindenbrück", "--set", "privacy_url=https://www.lindenbrueck.example/datenschutz",
 		"--set", "texts.de.ui.title=Fragen an Lindenbrück")
 	must("towns", "add", "eichenfeld", "--name", "Eichenfeld", "--set", "privacy_url=https://www.eichenfeld.example/datenschutz")
